@@ -1,0 +1,99 @@
+"""Data-quality flags on hand-made interviews: speeding, straight-lining, missingness, exclusion rate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scoring.quality import flag_missing, flag_speeding, flag_straightlining, quality_report
+
+N = np.nan
+
+
+def test_speeding_relative_to_median() -> None:
+    """Median of (600, 500, 400, 140, 100) = 400; cut 0.3 × 400 = 120: only 100 s is flagged (140 is not)."""
+    flags, median = flag_speeding([600, 500, 400, 140, 100])
+    assert median == 400.0
+    assert flags.tolist() == [False, False, False, False, True]
+    flags, _ = flag_speeding([600, 500, 400, 140, 100], fraction=0.5)  # cut 200
+    assert flags.tolist() == [False, False, False, True, True]
+
+
+def test_speeding_missing_durations_are_documented() -> None:
+    flags, median = flag_speeding([N, 300, 100, 50])  # median of the valid ones: 100 → cut 30: nobody
+    assert median == 100.0 and not flags.any()
+    flags, median = flag_speeding([N, N])
+    assert median is None and flags.tolist() == [False, False]
+    with pytest.raises(ValueError, match=r"negative at rows \[1\]"):
+        flag_speeding([10, -1])
+    with pytest.raises(ValueError, match="fraction"):
+        flag_speeding([10, 20], fraction=1.5)
+
+
+def test_straightlining_by_grid() -> None:
+    answers = np.array(
+        [
+            [5, 5, 5, 5, 5, 5, 3, 4],  # grid 1 (cols 0–5) identical → flagged
+            [5, 5, 5, 5, 5, 4, 3, 3],  # differs in grid 1
+            [4, 4, 4, N, 4, 4, 1, 2],  # 5 answered identical items: fewer than min_items=6 → kept
+            [4, 4, 4, N, 4, 4, 4, 4],  # grid 2 (cols 1–7) has 6 answered identical → flagged
+        ]
+    )
+    flags = flag_straightlining(answers, grids=[[0, 1, 2, 3, 4, 5], [1, 2, 3, 4, 5, 6, 7]])
+    assert flags.tolist() == [True, False, False, True]
+    # with min_items=5, rows 2 and 3 straight-line grid 1 (5 identical answered items each)
+    flags5 = flag_straightlining(answers, grids=[[0, 1, 2, 3, 4, 5]], min_items=5)
+    assert flags5.tolist() == [True, False, True, True]
+
+
+def test_straightlining_default_one_grid_and_low_sd() -> None:
+    answers = np.array([[3, 3, 3, 3, 3, 3], [3, 3, 3, 3, 3, 4], [1, 5, 1, 5, 1, 5]], dtype=float)
+    assert flag_straightlining(answers).tolist() == [True, False, False]
+    # SD of (3,3,3,3,3,4) = sqrt(5/36) = 0.373 < 0.5 → flagged with min_sd; (1,5,...) has SD 2
+    assert flag_straightlining(answers, min_sd=0.5).tolist() == [True, True, False]
+    with pytest.raises(ValueError, match=r"grid 1 has column indices outside 0..5: \[9\]"):
+        flag_straightlining(answers, grids=[[0, 9]])
+    with pytest.raises(ValueError, match="min_items"):
+        flag_straightlining(answers, min_items=1)
+
+
+def test_missing_share_with_skip_logic() -> None:
+    answers = np.array([[1, N, N, 4], [1, 2, 3, 4], [N, N, N, N]], dtype=float)
+    flags, share = flag_missing(answers)
+    assert share.tolist() == [0.5, 0.0, 1.0] and flags.tolist() == [True, False, True]
+    # row 0 was asked only items 0 and 3 (skip logic): nothing missing
+    asked = np.array([[1, 0, 0, 1], [1, 1, 1, 1], [0, 0, 0, 0]], dtype=bool)
+    flags, share = flag_missing(answers, applicable=asked)
+    assert share.tolist() == [0.0, 0.0, 1.0] and flags.tolist() == [False, False, True]
+    with pytest.raises(ValueError, match="applicable must have the shape"):
+        flag_missing(answers, applicable=asked[:, :2])
+
+
+def test_quality_report_exclusion_rate_and_reasons() -> None:
+    """10 interviews: #0 speeding, #1 straight-lining, #2 too many missing, #3 speeding and straight-lining:
+    4 excluded of 10 = 40%."""
+    rng = np.random.default_rng(0)
+    answers = rng.integers(1, 6, size=(10, 8)).astype(float)
+    answers[:, 0], answers[:, 1] = 1, 2  # make sure nobody else straight-lines
+    answers[1] = 4
+    answers[3] = 5
+    answers[2, :4] = N
+    durations = np.array([60, 500, 480, 90, 520, 450, 610, 400, 530, 470], dtype=float)
+    report = quality_report(answers, durations)
+    assert report.median_duration == pytest.approx(475.0)
+    assert np.flatnonzero(report.speeding).tolist() == [0, 3]
+    assert np.flatnonzero(report.straightlining).tolist() == [1, 3]
+    assert np.flatnonzero(report.too_many_missing).tolist() == [2]
+    assert report.n == 10 and report.n_excluded == 4 and report.exclusion_rate == pytest.approx(0.4)
+    assert report.counts == {"speeding": 2, "straightlining": 2, "too_many_missing": 1}
+    assert len(report.reasons[3]) == 2 and report.reasons[3][0].startswith("答题过快 / speeding")
+    assert report.reasons[5] == []
+
+
+def test_quality_report_bad_input() -> None:
+    with pytest.raises(ValueError, match="durations has 2 values but answers has 3 rows"):
+        quality_report(np.ones((3, 4)), [1, 2])
+    with pytest.raises(ValueError, match="non-empty n × k matrix"):
+        quality_report(np.ones((0, 4)), [])
+    with pytest.raises(ValueError, match="infinite"):
+        flag_missing(np.array([[1.0, np.inf]]))
