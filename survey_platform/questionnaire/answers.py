@@ -1,0 +1,467 @@
+"""Validate a submitted answer set against a questionnaire (the server's check of a response or an audit).
+
+Pure: :func:`validate_answers` returns an :class:`AnswerCheck` with every bad field (``answers.<id>`` or
+``answers.<matrix>.<item>``), the eligibility after screening and the clean values (calculations filled in).
+
+Rules (docs/questionnaire-format.md, "Answer sets"):
+
+* unknown keys are errors; a value of ``null`` is the same as no answer; every answer sent is type-checked, even
+  one that is then dropped (a malformed response is an error whatever the skip logic says);
+* answers to questions that are not relevant (skip logic, a non-relevant section, or after a failed screening
+  question) are **dropped**, not rejected: they are left out of ``values`` and listed in ``dropped`` (a client may
+  keep stale answers after the respondent changed an earlier answer); expressions see them as null;
+* required applies only to relevant questions; a likert "don't know"/"not applicable" code is an answer;
+* a constraint evaluating to null is satisfied; an evaluation error of a constraint is a field error;
+* a failed screening question makes ``eligible`` false and every later question non-relevant;
+* calculations are computed here; a value sent for a calculation is replaced (an evaluation error gives null).
+
+Messages are bilingual, Chinese first: ``"中文 / English"``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .expr import ExprEvalError, evaluate
+from .expr.temporal import temporal_key
+from .model import Question, Questionnaire, Scale, text
+from .read import did_you_mean
+
+MAX_VENUE_LENGTH = 200
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_TEMPORAL = {
+    "date": ("日期", "YYYY-MM-DD"),
+    "time": ("时间", "HH:MM[:SS]"),
+    "datetime": ("日期时间", "YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """A bad field: ``path`` like ``answers.q_age`` or ``answers.supply_matrix.q_variety``."""
+
+    path: str
+    code: str  # unknown, type, range, choice, duplicate, count, length, format, required, constraint, expression
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerCheck:
+    """The verdict on an answer set; ``values`` holds the accepted answers and the calculations."""
+
+    errors: tuple[FieldError, ...]
+    eligible: bool
+    values: dict[str, Any]
+    dropped: tuple[str, ...] = field(
+        default=()
+    )  # answer keys dropped because their question was not relevant
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _bi(zh: str, en: str) -> str:
+    return f"{zh} / {en}"
+
+
+class _Errors(list):
+    def add(self, path: str, code: str, zh: str, en: str) -> None:
+        self.append(FieldError(path, code, _bi(zh, en)))
+
+
+# -- per-type coercion -------------------------------------------------------------------------------------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)  # type: ignore[arg-type]
+
+
+def _likert(scale: Scale, value: object, path: str, errors: _Errors) -> object:
+    if isinstance(value, str):
+        if value in scale.missing_codes():
+            return value
+        codes = ", ".join(scale.missing_codes()) or "—"
+        errors.add(
+            path,
+            "choice",
+            f"无效的代码 '{value[:40]}'（可用：{codes}）",
+            f"invalid code '{value[:40]}' (allowed: {codes})",
+        )
+        return None
+    if not _is_int(value):
+        errors.add(
+            path,
+            "type",
+            f"应为 {scale.min}–{scale.max} 的整数",
+            f"expected an integer {scale.min}–{scale.max}",
+        )
+        return None
+    if not scale.min <= value <= scale.max:  # type: ignore[operator]
+        errors.add(
+            path,
+            "range",
+            f"{value} 超出量表范围 {scale.min}–{scale.max}",
+            f"{value} is outside the scale {scale.min}–{scale.max}",
+        )
+        return None
+    return value
+
+
+def _codes(question: Question, value: object, path: str, errors: _Errors) -> object:
+    if not isinstance(value, list):
+        errors.add(path, "type", "应为代码列表", "expected a list of codes")
+        return None
+    allowed = question.choices.codes() if question.choices else ()
+    seen: set[str] = set()
+    for n, code in enumerate(value):
+        if not isinstance(code, str) or code not in allowed:
+            shown = str(code)[:40]
+            errors.add(f"{path}.{n}", "choice", f"无效的选项 '{shown}'", f"invalid choice '{shown}'")
+        elif code in seen:
+            errors.add(f"{path}.{n}", "duplicate", f"重复的选项 '{code}'", f"duplicate choice '{code}'")
+        if isinstance(code, str):
+            seen.add(code)
+    if not value:
+        return None
+    low, high = question.min_selected, question.max_selected
+    if low is not None and len(value) < low:
+        errors.add(path, "count", f"至少选择 {low} 项", f"select at least {low}")
+    if high is not None and len(value) > high:
+        errors.add(path, "count", f"最多选择 {high} 项", f"select at most {high}")
+    return list(value)
+
+
+def _bounds(question: Question, value: float, path: str, errors: _Errors) -> bool:
+    low, high = question.min, question.max
+    if (low is not None and value < low) or (high is not None and value > high):
+        span = f"{'' if low is None else low}–{'' if high is None else high}"
+        errors.add(path, "range", f"{value} 超出范围 {span}", f"{value} is outside {span}")
+        return False
+    return True
+
+
+def _geopoint(question: Question, value: object, path: str, errors: _Errors) -> object:
+    if not isinstance(value, Mapping):
+        errors.add(path, "type", "应为 {lat, lon, accuracy}", "expected {lat, lon, accuracy}")
+        return None
+    ok = True
+    for key in value:
+        if key not in ("lat", "lon", "accuracy"):
+            errors.add(f"{path}.{key}", "unknown", f"未知的字段 '{key}'", f"unknown field '{key}'")
+            ok = False
+    for key, low, high in (("lat", -90, 90), ("lon", -180, 180), ("accuracy", 0, math.inf)):
+        number = value.get(key)
+        if number is None and key == "accuracy" and question.max_accuracy is None:
+            continue
+        if number is None:
+            errors.add(f"{path}.{key}", "required", f"缺少 {key}", f"{key} is missing")
+            ok = False
+        elif not _is_number(number):
+            errors.add(f"{path}.{key}", "type", f"{key} 应为数值", f"{key} must be a number")
+            ok = False
+        elif not low <= number <= high:
+            errors.add(f"{path}.{key}", "range", f"{key} 超出范围", f"{key} is out of range")
+            ok = False
+    accuracy = value.get("accuracy")
+    if ok and question.max_accuracy is not None and accuracy > question.max_accuracy:
+        errors.add(
+            f"{path}.accuracy",
+            "range",
+            f"定位精度 {accuracy} 米超过允许的 {question.max_accuracy} 米",
+            f"accuracy {accuracy} m exceeds the allowed {question.max_accuracy} m",
+        )
+        ok = False
+    return dict(value) if ok else None
+
+
+def _photos(question: Question, value: object, path: str, errors: _Errors) -> object:
+    if not isinstance(value, list):
+        errors.add(path, "type", "应为照片 ID（SHA-256）列表", "expected a list of photo ids (SHA-256)")
+        return None
+    seen: set[str] = set()
+    ok = True
+    for n, photo in enumerate(value):
+        if not isinstance(photo, str) or not _SHA256.fullmatch(photo):
+            errors.add(
+                f"{path}.{n}",
+                "format",
+                "照片 ID 应为 64 位小写十六进制 SHA-256",
+                "a photo id is a SHA-256 in 64 lowercase hex digits",
+            )
+            ok = False
+        elif photo in seen:
+            errors.add(f"{path}.{n}", "duplicate", "重复的照片", "duplicate photo")
+            ok = False
+        else:
+            seen.add(photo)
+    if not value:
+        return None
+    if len(value) < question.min_count:
+        errors.add(
+            path, "count", f"至少需要 {question.min_count} 张照片", f"at least {question.min_count} photos"
+        )
+        ok = False
+    if len(value) > question.max_count:
+        errors.add(path, "count", f"最多 {question.max_count} 张照片", f"at most {question.max_count} photos")
+        ok = False
+    return list(value) if ok else None
+
+
+def coerce(question: Question, value: object, path: str, errors: _Errors) -> object:
+    """The accepted form of one answer (None when missing or invalid; problems go to ``errors``)."""
+    if value is None:
+        return None
+    qtype = question.type
+    if qtype == "likert":
+        return _likert(question.scale, value, path, errors)  # type: ignore[arg-type]
+    if qtype == "matrix":
+        if not isinstance(value, Mapping):
+            errors.add(path, "type", "应为 {条目: 答案} 映射", "expected a mapping {item: answer}")
+            return None
+        items = {item.id for item in question.items}
+        out: dict[str, object] = {}
+        for key, answer in value.items():
+            if key not in items:
+                hint = did_you_mean(str(key), items)
+                errors.add(f"{path}.{key}", "unknown", f"未知的条目 '{key}'", f"unknown item '{key}'{hint}")
+                continue
+            accepted = (
+                _likert(question.scale, answer, f"{path}.{key}", errors) if answer is not None else None
+            )  # type: ignore[arg-type]
+            if accepted is not None:
+                out[key] = accepted
+        return out or None
+    if qtype == "single_choice":
+        allowed = question.choices.codes() if question.choices else ()
+        if not isinstance(value, str) or value not in allowed:
+            shown = str(value)[:40]
+            errors.add(path, "choice", f"无效的选项 '{shown}'", f"invalid choice '{shown}'")
+            return None
+        return value
+    if qtype == "multiple_choice":
+        return _codes(question, value, path, errors)
+    if qtype == "yes_no":
+        if not isinstance(value, bool):
+            errors.add(path, "type", "应为 true 或 false", "expected true or false")
+            return None
+        return value
+    if qtype == "integer":
+        if not _is_int(value):
+            errors.add(path, "type", "应为整数", "expected an integer")
+            return None
+        return value if _bounds(question, value, path, errors) else None  # type: ignore[arg-type]
+    if qtype == "decimal":
+        if not _is_number(value):
+            errors.add(path, "type", "应为数值", "expected a number")
+            return None
+        return value if _bounds(question, value, path, errors) else None  # type: ignore[arg-type]
+    if qtype in ("text", "venue"):
+        limit = question.max_length if qtype == "text" else MAX_VENUE_LENGTH
+        if not isinstance(value, str):
+            errors.add(path, "type", "应为文本", "expected a string")
+            return None
+        if len(value) > limit:
+            errors.add(path, "length", f"超过 {limit} 个字符", f"longer than {limit} characters")
+            return None
+        return value if value.strip() else None
+    if qtype in ("date", "time", "datetime"):
+        if not isinstance(value, str):
+            errors.add(path, "type", "应为 ISO 8601 文本", "expected an ISO 8601 string")
+            return None
+        try:
+            temporal_key(qtype, value)
+        except ExprEvalError:
+            zh, form = _TEMPORAL[qtype]
+            errors.add(path, "format", f"无效的{zh}，应为 {form}", f"invalid {qtype}, expected {form}")
+            return None
+        return value
+    if qtype == "geopoint":
+        return _geopoint(question, value, path, errors)
+    if qtype == "photo":
+        return _photos(question, value, path, errors)
+    return None
+
+
+# -- evaluation environment ------------------------------------------------------------------------------------
+
+
+class _Env(Mapping[str, object]):
+    """Question id -> value as expressions see it (null when not relevant), computed lazily and memoised.
+
+    ``cut``: position (in document order) of the failed screening question; later questions are not relevant.
+    """
+
+    def __init__(self, questionnaire: Questionnaire, accepted: Mapping[str, object], cut: int | None) -> None:
+        self.q = questionnaire
+        self.accepted = accepted
+        self.cut = cut
+        self.order = {q.id: n for n, q in enumerate(questionnaire.questions)}
+        self.owner = {
+            item.id: q.id for q in questionnaire.questions if q.type == "matrix" for item in q.items
+        }
+        self._values: dict[str, object] = {}
+        self._relevant: dict[str, bool] = {}
+        self._busy: set[str] = set()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([*self.order, *self.owner])
+
+    def __len__(self) -> int:
+        return len(self.order) + len(self.owner)
+
+    def __getitem__(self, key: str) -> object:
+        if key not in self.order and key not in self.owner:
+            raise KeyError(key)
+        if key not in self._values:
+            if key in self._busy:  # cannot happen for a loaded questionnaire (cycles are rejected)
+                return None
+            self._busy.add(key)
+            self._values[key] = self._value(key)
+            self._busy.discard(key)
+        return self._values[key]
+
+    def _value(self, key: str) -> object:
+        if key in self.owner:
+            owner = self.owner[key]
+            if not self.relevant(owner):
+                return None
+            row = self.accepted.get(owner)
+            point = row.get(key) if isinstance(row, Mapping) else None
+            return point if _is_int(point) else None
+        question = self.q.question(key)
+        if not self.relevant(key):
+            return None
+        if question.type == "calculate" and question.calculation is not None:
+            try:
+                return evaluate(question.calculation.compiled, self)
+            except ExprEvalError:
+                return None
+        value = self.accepted.get(key)
+        if question.type == "likert" and isinstance(value, str):
+            return None  # don't know / not applicable: missing
+        if question.type == "matrix":
+            return None
+        return value
+
+    def relevant(self, key: str) -> bool:
+        if key not in self._relevant:
+            self._relevant[key] = self._relevance(key)
+        return self._relevant[key]
+
+    def _relevance(self, key: str) -> bool:
+        if self.cut is not None and self.order[key] > self.cut:
+            return False
+        question = self.q.question(key)
+        section = self.q.section_of(key)
+        for expression in (section.relevant, question.relevant):
+            if expression is not None:
+                try:
+                    if evaluate(expression.compiled, self) is not True:
+                        return False
+                except ExprEvalError:
+                    return False
+        return True
+
+
+def _screen_cut(questionnaire: Questionnaire, accepted: Mapping[str, object]) -> int | None:
+    """Position of the first relevant screening question whose screen is false (None: eligible)."""
+    env = _Env(questionnaire, accepted, None)
+    for position, question in enumerate(questionnaire.questions):
+        if question.screen is None or not env.relevant(question.id):
+            continue
+        this = env[question.id]
+        if this is None:
+            continue
+        try:
+            result = evaluate(question.screen.compiled, env, this=this)
+        except ExprEvalError:
+            result = None
+        if result is False:
+            return position
+    return None
+
+
+def _empty(value: object) -> bool:
+    return value is None or value == [] or value == {}
+
+
+def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -> AnswerCheck:
+    """Check an answer set (question id -> answer; a matrix answer is ``{item id: point or code}``)."""
+    errors = _Errors()
+    if not isinstance(answers, Mapping):
+        errors.add(
+            "answers", "type", "答案应为映射 {题目: 答案}", "answers must be a mapping {question: answer}"
+        )
+        return AnswerCheck(tuple(errors), True, {})
+    known = {q.id: q for q in questionnaire.questions}
+    accepted: dict[str, object] = {}
+    invalid: set[str] = set()
+    for key, value in answers.items():
+        path = f"answers.{key}"
+        question = known.get(key) if isinstance(key, str) else None
+        if question is None or question.type == "note":
+            hint = did_you_mean(str(key), [q for q in known if known[q].type != "note"])
+            errors.add(path, "unknown", f"未知的题目 '{key}'", f"unknown question '{key}'{hint}")
+            continue
+        if question.type == "calculate":
+            continue  # computed below
+        before = len(errors)
+        accepted[key] = coerce(question, value, path, errors)
+        if len(errors) > before:
+            invalid.add(key)
+    cut = _screen_cut(questionnaire, accepted)
+    env = _Env(questionnaire, accepted, cut)
+    values: dict[str, Any] = {}
+    dropped: list[str] = []
+    for question in questionnaire.questions:
+        qid, path = question.id, f"answers.{question.id}"
+        if not env.relevant(qid):
+            if qid in answers and answers[qid] is not None and question.type != "calculate":
+                dropped.append(qid)
+            continue
+        if question.type == "calculate":
+            if env[qid] is not None:
+                values[qid] = env[qid]
+            continue
+        if qid in invalid and (question.type != "matrix" or not isinstance(answers.get(qid), Mapping)):
+            continue  # already reported as malformed
+        value = accepted.get(qid)
+        if question.type == "matrix" and question.required:
+            row = value if isinstance(value, Mapping) else {}
+            raw_row = answers.get(qid) if isinstance(answers.get(qid), Mapping) else {}
+            for item in question.items:
+                if item.id not in row and raw_row.get(item.id) is None:  # type: ignore[union-attr]
+                    errors.add(f"{path}.{item.id}", "required", "必答", "an answer is required")
+        elif question.required and _empty(value):
+            errors.add(path, "required", "必答", "an answer is required")
+        if _empty(value):
+            continue
+        if question.constraint is not None:
+            _constraint(question, env, value, path, errors)
+        values[qid] = value
+    return AnswerCheck(tuple(errors), cut is None, values, tuple(dropped))
+
+
+def _constraint(question: Question, env: _Env, value: object, path: str, errors: _Errors) -> None:
+    this = env[question.id] if question.type != "matrix" else None
+    try:
+        result = evaluate(question.constraint.compiled, env, this=this)  # type: ignore[union-attr]
+    except ExprEvalError as exc:
+        errors.append(FieldError(path, "expression", exc.message))
+        return
+    if result is False:
+        message = question.constraint_message
+        if message is not None:
+            zh, en = text(message, "zh-CN"), text(message, "en")
+            errors.append(FieldError(path, "constraint", zh if zh == en else _bi(zh, en)))
+        else:
+            errors.add(path, "constraint", "答案不符合约束条件", "the answer does not satisfy the constraint")
