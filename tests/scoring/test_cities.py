@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle_paths import ORACLES
 from scipy import stats
 
 from scoring.cities import (
@@ -19,8 +19,6 @@ from scoring.cities import (
 )
 from scoring.index import compute_index
 from scoring.survey import InsufficientDataError, SurveyDesign
-
-ORACLES = Path(__file__).resolve().parents[3] / "shared" / "oracles"
 
 
 @pytest.fixture(scope="module")

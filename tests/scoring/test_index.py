@@ -4,10 +4,10 @@ aggregation, effective weights, ranks) and hand-worked trees with missing data."
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle_paths import COINR
 
 from scoring.index import (
     compute_index,
@@ -18,8 +18,6 @@ from scoring.index import (
     score_items,
 )
 from scoring.ranking import point_ranks
-
-COINR = Path(__file__).resolve().parents[3] / "shared" / "oracles" / "coinr"
 
 
 def _rows(name: str) -> list[dict[str, str]]:

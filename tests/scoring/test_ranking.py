@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle_paths import ORACLES
 from scipy import optimize, stats
 
 from scoring.ranking import (
@@ -16,8 +16,6 @@ from scoring.ranking import (
     rank_confidence_sets,
     rank_tiers,
 )
-
-ORACLES = Path("/work/shared/oracles")
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,14 @@ the bands, bands that widen with the perturbation, no spread without perturbatio
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle_paths import COINR
 from scipy.stats import spearmanr
 
 from scoring.index import normalise_minmax
 from scoring.sensitivity import weight_sensitivity
-
-COINR = Path(__file__).resolve().parents[3] / "shared" / "oracles" / "coinr"
 
 
 def _rows(name: str) -> list[dict[str, str]]:

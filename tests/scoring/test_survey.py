@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle_paths import ORACLES
 from statsmodels.stats.proportion import proportion_confint
 
 from scoring.survey import (
@@ -18,7 +18,6 @@ from scoring.survey import (
     SurveyDesign,
 )
 
-ORACLES = Path(__file__).resolve().parents[3] / "shared" / "oracles"
 STYPE_POP = {"E": 4421, "H": 755, "M": 1018}
 SCHWIDE_POP = {"No": 1072, "Yes": 5122}
 

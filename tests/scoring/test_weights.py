@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from oracle_paths import ORACLES
 
 from scoring.weights import (
     CalibrationError,
@@ -19,8 +19,6 @@ from scoring.weights import (
     trim_weights,
     validate_weights,
 )
-
-ORACLES = Path(__file__).resolve().parents[3] / "shared" / "oracles"
 
 
 @pytest.fixture(scope="module")
