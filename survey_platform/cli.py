@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 # Modules that define `register(subparsers)`; each adds its subcommands with `set_defaults(func=...)`,
 # where func(args) returns the process exit code.
-COMMAND_MODULES: tuple[str, ...] = ("survey_platform.questionnaire.cli",)
+COMMAND_MODULES: tuple[str, ...] = ("survey_platform.questionnaire.cli", "survey_platform.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,259 @@
+"""Load generator for the service: single-response POSTs, batch POSTs and GET /health on 127.0.0.1.
+
+Starts `survey-platform serve` (one uvicorn worker) on a free local port with a fresh data directory (SQLite)
+or a fresh PostgreSQL database, creates an open campaign over the city questionnaire, then runs N keep-alive
+clients for a bounded time and prints throughput and latency percentiles. Every POST carries a fully valid
+answer set, so every request is validated and committed before its reply.
+
+    .venv/bin/python benchmarks/service_load.py --backend sqlite --clients 32 --seconds 10
+    .venv/bin/python benchmarks/service_load.py --backend postgres --clients 32 --seconds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+QUESTIONNAIRE = ROOT / "questionnaires" / "city_satisfaction.yaml"
+PASSWORD = "bench-password-1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def valid_answers(path: Path, rng: random.Random) -> dict[str, Any]:
+    """A random answer set the questionnaire accepts (checked with validate_answers)."""
+    from survey_platform.questionnaire import load_questionnaire, validate_answers
+
+    questionnaire = load_questionnaire(path).questionnaire
+    assert questionnaire is not None, f"{path} does not load"
+    answers: dict[str, Any] = {}
+    for question in questionnaire.questions:
+        kind = question.type
+        if kind == "yes_no":
+            answers[question.id] = True
+        elif kind == "integer":
+            answers[question.id] = int(question.min if question.min is not None else 1)
+        elif kind == "decimal":
+            answers[question.id] = float(question.min if question.min is not None else 1.0)
+        elif kind == "likert" and question.scale:
+            answers[question.id] = rng.randint(question.scale.min, question.scale.max)
+        elif kind == "matrix" and question.scale:
+            answers[question.id] = {
+                item.id: rng.randint(question.scale.min, question.scale.max) for item in question.items
+            }
+        elif kind == "single_choice" and question.choices:
+            answers[question.id] = rng.choice(question.choices.codes())
+        elif kind == "multiple_choice" and question.choices:
+            answers[question.id] = [question.choices.codes()[0]]
+        elif kind == "text" and question.required:
+            answers[question.id] = "好"
+    for _ in range(5):
+        check = validate_answers(questionnaire, answers)
+        if not check.errors:
+            return answers
+        for error in check.errors:
+            answers.pop(error.path.removeprefix("answers.").split(".")[0], None)
+    raise SystemExit(f"could not build a valid answer set: {validate_answers(questionnaire, answers).errors}")
+
+
+def cli(env: dict[str, str], *args: str) -> None:
+    subprocess.run([PYTHON, "-m", "survey_platform.cli", *args], env=env, check=True, capture_output=True)
+
+
+async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
+    writer.write(raw)
+    status_line = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    if length:
+        await reader.readexactly(length)
+    return int(status_line.split()[1])
+
+
+def post(path: str, body: bytes) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def client(
+    port: int, deadline: float, make: Any, latencies: list[float], statuses: dict[int, int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while time.perf_counter() < deadline:
+            raw = make()
+            started = time.perf_counter()
+            status = await _request(reader, writer, raw)
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+async def run_load(port: int, clients: int, seconds: float, make: Any) -> dict[str, Any]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    deadline = time.perf_counter() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(*(client(port, deadline, make, latencies, statuses) for _ in range(clients)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
+    return {
+        "requests": len(latencies),
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": pick(0.50),
+        "p99_ms": pick(0.99),
+        "max_ms": latencies[-1] * 1000 if latencies else 0.0,
+        "mean_ms": statistics.fmean(latencies) * 1000 if latencies else 0.0,
+        "statuses": statuses,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--modes", default="health,single,batch")
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="survey-bench-"))
+    env = {
+        **os.environ,
+        "DATA_DIR": str(workdir / "data"),
+        "SURVEY_RATE_LIMIT_PER_MINUTE": "0",
+        "SURVEY_PASSWORD": PASSWORD,
+        "SURVEY_PASSWORD_ITERATIONS": "1000",
+    }
+    env.pop("REDIS_URL", None)
+    database_name = None
+    if args.backend == "postgres":
+        import asyncpg
+
+        database_name = f"survey_bench_{secrets.token_hex(4)}"
+
+        async def create() -> None:
+            connection = await asyncpg.connect(args.database_url)
+            await connection.execute(f'CREATE DATABASE "{database_name}"')
+            await connection.close()
+
+        asyncio.run(create())
+        env["DATABASE_URL"] = args.database_url.rsplit("/", 1)[0] + "/" + database_name
+    else:
+        env.pop("DATABASE_URL", None)
+
+    cities = workdir / "cities.csv"
+    cities.write_text(
+        "code,name_zh,name_en,province,population\nwuxi,无锡,Wuxi,江苏,7490000\n", encoding="utf-8"
+    )
+    cli(env, "import", "cities", str(cities))
+    cli(
+        env,
+        "campaign",
+        "create",
+        "bench",
+        "--name",
+        "bench",
+        "--questionnaire",
+        "city_satisfaction",
+        "--cities",
+        "wuxi",
+    )
+    cli(env, "campaign", "open", "bench")
+
+    port = free_port()
+    server = subprocess.Popen(
+        [PYTHON, "-m", "survey_platform.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        for _ in range(100):
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            time.sleep(0.1)
+        rng = random.Random(7)
+        pool = [valid_answers(QUESTIONNAIRE, rng) for _ in range(50)]
+        now = "2026-05-01T09:00:00+00:00"
+        later = "2026-05-01T09:12:00+00:00"
+
+        def one() -> dict[str, Any]:
+            return {
+                "id": str(uuid.uuid4()),
+                "city": "wuxi",
+                "answers": rng.choice(pool),
+                "started_at": now,
+                "submitted_at": later,
+            }
+
+        makers = {
+            "health": lambda: b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+            "single": lambda: post("/api/v1/campaigns/bench/responses", json.dumps(one()).encode()),
+            "batch": lambda: post(
+                "/api/v1/batch",
+                json.dumps(
+                    {"responses": [{**one(), "campaign": "bench"} for _ in range(args.batch_size)]}
+                ).encode(),
+            ),
+        }
+        results = {}
+        for mode in args.modes.split(","):
+            clients = args.clients if mode != "batch" else min(args.clients, 4)
+            results[mode] = asyncio.run(run_load(port, clients, args.seconds, makers[mode]))
+            if mode == "batch":
+                results[mode]["responses_per_second"] = results[mode]["per_second"] * args.batch_size
+            print(mode, json.dumps(results[mode]), flush=True)
+        if "health" in results and "single" in results:
+            ratio = results["single"]["per_second"] / results["health"]["per_second"]
+            print(f"single/health throughput ratio: {ratio:.2f}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if database_name:
+            import asyncpg
+
+            async def drop() -> None:
+                connection = await asyncpg.connect(args.database_url)
+                await connection.execute(f'DROP DATABASE IF EXISTS "{database_name}" WITH (FORCE)')
+                await connection.close()
+
+            asyncio.run(drop())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

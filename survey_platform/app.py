@@ -1,0 +1,279 @@
+"""The Litestar application factory: routes, stores, lifespan and RFC 9457 problem details."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import re
+import secrets
+from collections.abc import AsyncIterator, Callable
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from litestar import Litestar, MediaType, Request, Response, get
+from litestar.datastructures import State
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi import OpenAPIConfig
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
+from redis.asyncio import Redis
+
+from survey_platform.accounts.controller import AccountController, AuditLogController, AuthController
+from survey_platform.accounts.sessions import SessionRegistry
+from survey_platform.audits.controller import audit_router
+from survey_platform.campaigns.controller import CampaignController, QuestionnaireController
+from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.places.controller import CityController, VenueController
+from survey_platform.responses.controller import response_router
+from survey_platform.responses.service import Ingestor
+from survey_platform.settings import Settings
+from survey_platform.storage.database import Database
+from survey_platform.storage.errors import DomainError, FieldProblem
+from survey_platform.storage.writer import (
+    GroupCommitWriter,
+    PostgresResponseStore,
+    ResponseStore,
+    SQLiteResponseStore,
+)
+
+logger = logging.getLogger("survey_platform")
+
+PROBLEM_JSON = "application/problem+json"
+RATE_LIMITED_PATHS = re.compile(r"^/api/v1/(campaigns/[^/]+/(responses|batch)|batch|auth/login)/?$")
+
+
+class ProblemField(msgspec.Struct):
+    path: str
+    code: str
+    message: str
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details (``errors`` lists every bad field of the input)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+    instance: str = ""
+    errors: list[ProblemField] = msgspec.field(default_factory=list)
+
+
+def _problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    detail: str,
+    errors: list[ProblemField],
+    headers: dict[str, str] | None = None,
+) -> Response[Problem]:
+    try:
+        title = HTTPStatus(status).phrase
+    except ValueError:
+        title = "Error"
+    problem = Problem(
+        type="about:blank",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        errors=errors,
+    )
+    return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_MSGSPEC_PATH = re.compile(r" - at `(?P<path>[^`]*)`$")
+
+
+def _validation_fields(extra: object) -> list[ProblemField]:
+    fields: list[ProblemField] = []
+    if isinstance(extra, list):
+        for item in extra:
+            if not isinstance(item, dict):
+                continue
+            message = str(item.get("message", "invalid value"))
+            key = item.get("key")
+            match = _MSGSPEC_PATH.search(message)
+            if match:
+                path, message = match.group("path"), message[: match.start()]
+            elif key and key != "data":
+                path = f"$.{key}" if item.get("source") in (None, "body") else f"{item.get('source')}:{key}"
+            else:
+                path = "$"
+            fields.append(ProblemField(path=path, code="invalid", message=message[:500]))
+    return fields
+
+
+def _handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+    errors = [ProblemField(e.path, e.code, e.message) for e in exc.errors]
+    return _problem_response(request, exc.status, exc.detail, errors)
+
+
+def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+    status = exc.status_code
+    errors: list[ProblemField] = []
+    if isinstance(exc, ValidationException):
+        errors = _validation_fields(exc.extra)
+        # A well-formed body that breaks the schema is 422; undecodable bodies and bad query/path values stay 400.
+        if errors and all(e.path.startswith("$") for e in errors):
+            status = 422
+    if status == 400 and not errors:
+        errors = [ProblemField("$", "malformed", exc.detail)]
+    if status >= 500:
+        logger.error("HTTP %s at %s: %s", status, request.url.path, exc.detail)
+    return _problem_response(request, status, exc.detail, errors, dict(exc.headers or {}))
+
+
+def _handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Problem]:
+    detail = "JSON 嵌套过深 / JSON nested too deeply"
+    return _problem_response(request, 400, detail, [ProblemField("$", "too_deep", detail)])
+
+
+JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]*\+)?json\s*(;.*)?$", re.IGNORECASE)
+
+
+async def _require_json_bodies(request: Request[Any, Any, Any]) -> None:
+    """Reject request bodies that are not JSON (415), except on routes marked ``multipart`` or ``raw_body``."""
+    opt = request.route_handler.opt
+    if request.method not in {"POST", "PUT", "PATCH"} or opt.get("multipart") or opt.get("raw_body"):
+        return
+    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    if has_body and not JSON_MEDIA.match(request.headers.get("content-type", "")):
+        raise HTTPException(
+            status_code=415, detail="请求体须为 JSON / the request body must be application/json"
+        )
+
+
+def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+    logger.exception("unexpected error at %s", request.url.path, exc_info=exc)
+    return _problem_response(request, 500, "内部错误 / internal error", [])
+
+
+def _stores(settings: Settings) -> tuple[StoreRegistry, Redis | None]:
+    """Shared state: Redis when configured (namespaced per deployment), otherwise this process's memory."""
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+        root = RedisStore(redis, namespace=settings.redis_namespace)
+
+        def redis_factory(name: str) -> Store:
+            return root.with_namespace(name)
+
+        return StoreRegistry(default_factory=redis_factory), redis
+    return StoreRegistry(default_factory=lambda _name: MemoryStore()), None
+
+
+def _address_identifier(salt: list[str]) -> Callable[[Request[Any, Any, Any]], str]:
+    """Rate-limit key: a salted hash of the client address (the raw address is never stored)."""
+
+    def identify(request: Request[Any, Any, Any]) -> str:
+        host = request.client.host if request.client else "unknown"
+        return hashlib.sha256((salt[0] + host).encode()).hexdigest()[:32]
+
+    return identify
+
+
+async def _is_rate_limited_route(request: Request[Any, Any, Any]) -> bool:
+    return request.method == "POST" and bool(RATE_LIMITED_PATHS.match(request.url.path))
+
+
+@get("/health", tags=["service"], media_type=MediaType.JSON)
+async def health(request: Request[Any, Any, Any]) -> dict[str, str]:
+    """Liveness: the process is up (no database round trip, so it is a baseline for benchmarks)."""
+    return {
+        "status": "ok",
+        "database": "postgresql" if request.app.state.settings.uses_postgres else "sqlite",
+    }
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    """A new application for ``settings`` (default: from the environment)."""
+    settings = settings or Settings.from_env()
+    database = Database(settings)
+    stores, redis = _stores(settings)
+    # One salt per deployment: from the settings, else shared through Redis, else random for this process.
+    address_salt = [settings.address_salt or secrets.token_hex(16)]
+
+    catalog = QuestionnaireCatalog()
+    store: ResponseStore = (
+        PostgresResponseStore(database.engine)
+        if database.is_postgres
+        else SQLiteResponseStore(settings.sqlite_path, synchronous=settings.sqlite_synchronous)
+    )
+    writer = GroupCommitWriter(
+        store, max_rows=settings.write_batch_rows, linger_seconds=settings.write_batch_ms / 1000
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await database.open()
+        try:
+            if redis is not None and not settings.address_salt:
+                key = f"{settings.redis_namespace}:address-salt"
+                await redis.set(key, address_salt[0], nx=True)
+                address_salt[0] = (await redis.get(key)).decode()
+            await catalog.register_directory(settings.questionnaires_dir)
+            await writer.start()
+            try:
+                yield
+            finally:
+                await writer.stop()
+        finally:
+            await database.close()
+            if redis is not None:
+                await redis.aclose()
+
+    middleware = []
+    if settings.rate_limit_per_minute > 0:
+        middleware.append(
+            RateLimitConfig(
+                rate_limit=("minute", settings.rate_limit_per_minute),
+                store="rate_limit",
+                identifier_for_request=_address_identifier(address_salt),
+                check_throttle_handler=_is_rate_limited_route,
+            ).middleware
+        )
+    state = State(
+        {
+            "settings": settings,
+            "database": database,
+            "sessions": SessionRegistry(stores.get("sessions"), settings.session_ttl_seconds),
+            "questionnaires": catalog,
+            "writer": writer,
+            "ingestor": Ingestor(writer, catalog, settings),
+        }
+    )
+    return Litestar(
+        route_handlers=[
+            health,
+            AuthController,
+            AccountController,
+            AuditLogController,
+            CityController,
+            VenueController,
+            CampaignController,
+            QuestionnaireController,
+            response_router(settings),
+            audit_router(settings),
+        ],
+        lifespan=[lifespan],
+        stores=stores,
+        state=state,
+        middleware=middleware,
+        request_max_body_size=settings.max_body_bytes,
+        exception_handlers={
+            DomainError: _handle_domain_error,
+            HTTPException: _handle_http_exception,
+            RecursionError: _handle_recursion,
+            Exception: _handle_unexpected,
+        },
+        openapi_config=OpenAPIConfig(title="survey-platform", version="1.0.0", path="/schema"),
+        before_request=_require_json_bodies,
+        debug=False,
+    )
+
+
+__all__ = ["FieldProblem", "Problem", "create_app"]

@@ -1,0 +1,429 @@
+"""Inspection audits: submission by assigned inspectors, correction after a return, review with history."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import msgspec
+
+from survey_platform.accounts.service import Principal
+from survey_platform.audits.lifecycle import ReviewError, next_review_state
+from survey_platform.audits.photos import missing_photos
+from survey_platform.audits.schemas import (
+    AuditCorrection,
+    AuditDetail,
+    AuditSubmission,
+    AuditSummary,
+    Location,
+    ReviewEvent,
+)
+from survey_platform.campaigns.lifecycle import accepts_submissions
+from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.campaigns.schemas import Campaign
+from survey_platform.campaigns.service import get_campaign
+from survey_platform.questionnaire import Questionnaire, validate_answers
+from survey_platform.storage import audit_log
+from survey_platform.storage.database import write_transaction
+from survey_platform.storage.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from survey_platform.storage.tables import Audit, AuditReview, BaseUser, CampaignInspector, Venue
+from survey_platform.storage.tables import Campaign as CampaignTable
+
+LOW_GPS_ACCURACY_METRES = 100.0
+_CANONICAL = msgspec.json.Encoder(order="sorted")
+STAFF = ("admin", "reviewer")
+
+
+def audit_hash(campaign_code: str, submission: AuditSubmission) -> str:
+    digest = hashlib.sha256(campaign_code.encode())
+    digest.update(b"\0")
+    digest.update(_CANONICAL.encode(submission))
+    return digest.hexdigest()
+
+
+def photo_answers(questionnaire: Questionnaire, values: dict[str, Any]) -> list[tuple[str, str]]:
+    """(path, sha256) of every photo referenced by the answers (pure)."""
+    found: list[tuple[str, str]] = []
+    for question in questionnaire.questions:
+        if question.type == "photo" and isinstance(values.get(question.id), list):
+            found.extend((f"$.answers.{question.id}.{n}", h) for n, h in enumerate(values[question.id]))
+    return found
+
+
+def gps_flags(location: Location | None) -> tuple[str, ...]:
+    if location is not None and location.accuracy is not None and location.accuracy > LOW_GPS_ACCURACY_METRES:
+        return ("low_gps_accuracy",)
+    return ()
+
+
+async def _venue_in_scope(campaign: Campaign, venue_id: int) -> list[FieldProblem]:
+    row = (
+        await Venue.select(Venue.id, Venue.city.code.as_alias("city"))
+        .where(Venue.id == venue_id)
+        .first()
+        .run()
+    )
+    if row is None:
+        return [FieldProblem("$.venue", "unknown", f"场所不存在 / unknown venue {venue_id}")]
+    if campaign.venues and venue_id not in campaign.venues:
+        return [
+            FieldProblem(
+                "$.venue", "scope", f"场所不在本活动范围内 / venue {venue_id} is not in this campaign"
+            )
+        ]
+    if not campaign.venues and campaign.cities and row["city"] not in campaign.cities:
+        return [
+            FieldProblem(
+                "$.venue", "scope", "场所所在城市不在本活动范围内 / the venue's city is not in this campaign"
+            )
+        ]
+    return []
+
+
+async def _checked_values(
+    catalog: QuestionnaireCatalog, campaign: Campaign, answers: dict[str, Any], problems: list[FieldProblem]
+) -> tuple[dict[str, Any], list[str]]:
+    questionnaire = await catalog.get(campaign.questionnaire_version)
+    check = validate_answers(questionnaire, answers)
+    problems.extend(FieldProblem(f"$.{e.path}", e.code, e.message) for e in check.errors)
+    photos = photo_answers(questionnaire, check.values)
+    missing = await missing_photos({sha for _, sha in photos})
+    problems.extend(
+        FieldProblem(path, "missing_photo", f"照片未上传 / photo {sha} was not uploaded")
+        for path, sha in photos
+        if sha in missing
+    )
+    return check.values, sorted({sha for _, sha in photos})
+
+
+async def _assigned(campaign_id: int, user_id: int) -> bool:
+    return await (
+        CampaignInspector.exists()
+        .where((CampaignInspector.campaign == campaign_id) & (CampaignInspector.inspector == user_id))
+        .run()
+    )
+
+
+async def submit_audit(
+    campaign_code: str, data: AuditSubmission, principal: Principal, catalog: QuestionnaireCatalog
+) -> tuple[bool, AuditDetail]:
+    """Store an audit (201), recognise an identical re-send (200), refuse a reused UUID (409)."""
+    campaign = await get_campaign(campaign_code, include_drafts=False)
+    if campaign.kind != "inspection":
+        raise Conflict(
+            f"活动 {campaign_code} 不是检查活动 / campaign {campaign_code!r} is not an inspection campaign"
+        )
+    if not accepts_submissions(campaign.status):
+        raise Conflict(f"活动未开放 / campaign {campaign_code!r} is {campaign.status}, not open")
+    if not await _assigned(campaign.id, principal.user_id):
+        raise Forbidden(f"未被分配到本活动 / you are not assigned to campaign {campaign_code!r}")
+    problems = await _venue_in_scope(campaign, data.venue)
+    values, photos = await _checked_values(catalog, campaign, data.answers, problems)
+    if problems:
+        raise InvalidInput("检查记录无效 / the audit is invalid", tuple(problems))
+    body_hash = audit_hash(campaign_code, data)
+    now = datetime.datetime.now(datetime.UTC)
+    flags = gps_flags(data.location)
+    for attempt in (1, 2):
+        try:
+            created = await _insert_once(campaign, data, principal, values, photos, body_hash, flags, now)
+            break
+        except Exception as error:  # a concurrent insert of the same UUID: look again, once
+            if attempt == 2 or "unique" not in str(error).lower():
+                raise
+    return created, await get_audit(data.id, principal)
+
+
+async def _insert_once(
+    campaign: Campaign,
+    data: AuditSubmission,
+    principal: Principal,
+    values: dict[str, Any],
+    photos: list[str],
+    body_hash: str,
+    flags: tuple[str, ...],
+    now: datetime.datetime,
+) -> bool:
+    async with write_transaction(Audit._meta.db):
+        existing = (
+            await Audit.select(Audit.body_hash, Audit.inspector).where(Audit.uuid == data.id).first().run()
+        )
+        if existing is not None:
+            if existing["body_hash"] != body_hash or existing["inspector"] != principal.user_id:
+                raise Conflict(
+                    f"该编号已用于不同内容 / audit {data.id} was already stored with different content"
+                )
+            return False
+        else:
+            rows = (
+                await Audit.insert(
+                    Audit(
+                        uuid=data.id,
+                        campaign=campaign.id,
+                        venue=data.venue,
+                        inspector=principal.user_id,
+                        questionnaire=campaign.questionnaire_version,
+                        answers=json.dumps(values, ensure_ascii=False, default=str),
+                        body_hash=body_hash,
+                        started_at=data.started_at,
+                        submitted_at=data.submitted_at,
+                        received_at=now,
+                        latitude=data.location.latitude if data.location else None,
+                        longitude=data.location.longitude if data.location else None,
+                        accuracy_m=data.location.accuracy if data.location else None,
+                        photos=json.dumps(photos),
+                        quality_flags=json.dumps(list(flags)),
+                        status="flagged" if flags else "valid",
+                        status_reason=",".join(flags),
+                        review_state="submitted",
+                        updated_at=now,
+                    )
+                )
+                .returning(Audit.id)
+                .run()
+            )
+            await _history(rows[0]["id"], principal, "submit", "", "submitted", "", now)
+            return True
+    return True
+
+
+async def _history(
+    audit_id: int,
+    actor: Principal,
+    action: str,
+    from_state: str,
+    to_state: str,
+    comment: str,
+    at: datetime.datetime,
+) -> None:
+    await AuditReview.insert(
+        AuditReview(
+            audit=audit_id,
+            at=at,
+            actor_id=actor.user_id,
+            actor=actor.username,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            comment=comment,
+        )
+    ).run()
+
+
+async def _audit_row(audit_id: uuid.UUID, principal: Principal) -> dict[str, Any]:
+    row = (
+        await Audit.select(
+            *Audit.all_columns(),
+            Audit.campaign.code.as_alias("campaign_code"),
+            Audit.inspector.username.as_alias("inspector_name"),
+        )
+        .where(Audit.uuid == audit_id)
+        .first()
+        .run()
+    )
+    # An inspector sees only their own audits; others' look missing.
+    if row is None or (principal.role not in STAFF and row["inspector"] != principal.user_id):
+        raise NotFound(f"检查记录不存在 / audit {audit_id} not found")
+    return row
+
+
+def _loads(value: object) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _summary(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": row["uuid"],
+        "campaign": row["campaign_code"],
+        "venue": row["venue"],
+        "inspector": row["inspector_name"],
+        "review_state": row["review_state"],
+        "status": row["status"],
+        "quality_flags": _loads(row["quality_flags"]) or [],
+        "received_at": row["received_at"],
+    }
+
+
+async def get_audit(audit_id: uuid.UUID, principal: Principal) -> AuditDetail:
+    row = await _audit_row(audit_id, principal)
+    history = await AuditReview.select().where(AuditReview.audit == row["id"]).order_by(AuditReview.id).run()
+    location = None
+    if row["latitude"] is not None and row["longitude"] is not None:
+        location = Location(row["latitude"], row["longitude"], row["accuracy_m"])
+    return AuditDetail(
+        **_summary(row),
+        answers=_loads(row["answers"]) or {},
+        photos=_loads(row["photos"]) or [],
+        location=location,
+        history=[
+            ReviewEvent(h["at"], h["actor"], h["action"], h["from_state"], h["to_state"], h["comment"])
+            for h in history
+        ],
+    )
+
+
+async def list_audits(
+    principal: Principal, campaign: str | None, state: str | None, limit: int, offset: int
+) -> list[AuditSummary]:
+    query = (
+        Audit.select(
+            *Audit.all_columns(exclude=[Audit.answers]),
+            Audit.campaign.code.as_alias("campaign_code"),
+            Audit.inspector.username.as_alias("inspector_name"),
+        )
+        .order_by(Audit.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if principal.role not in STAFF:
+        query = query.where(Audit.inspector == principal.user_id)
+    if campaign:
+        query = query.where(Audit.campaign.code == campaign)
+    if state:
+        query = query.where(Audit.review_state == state)
+    return [AuditSummary(**_summary(row)) for row in await query.run()]
+
+
+async def review_audit(audit_id: uuid.UUID, action: str, comment: str, principal: Principal) -> AuditDetail:
+    """Approve, return (with a comment) or reject a submitted audit; the history keeps every step."""
+    now = datetime.datetime.now(datetime.UTC)
+    async with write_transaction(Audit._meta.db):
+        row = await _audit_row(audit_id, principal)
+        try:
+            new_state = next_review_state(row["review_state"], action, comment)
+        except ReviewError as error:
+            raise Conflict(str(error)) from None
+        await (
+            Audit.update({Audit.review_state: new_state, Audit.updated_at: now})
+            .where(Audit.id == row["id"])
+            .run()
+        )
+        await _history(row["id"], principal, action, row["review_state"], new_state, comment, now)
+        if new_state == "approved":
+            await _record_visit(row, now)
+    await audit_log.record(
+        actor_id=principal.user_id,
+        actor=principal.username,
+        action=f"audit.{action}",
+        entity="audit",
+        entity_id=str(audit_id),
+        detail={"from": row["review_state"], "to": new_state},
+    )
+    return await get_audit(audit_id, principal)
+
+
+async def _record_visit(row: dict[str, Any], at: datetime.datetime) -> None:
+    venue = await Venue.select(Venue.visit_history).where(Venue.id == row["venue"]).first().run()
+    history = _loads(venue["visit_history"]) if venue else []
+    history.append(
+        {
+            "date": at.date().isoformat(),
+            "campaign": row["campaign_code"],
+            "audit": str(row["uuid"]),
+            "outcome": "approved",
+        }
+    )
+    await (
+        Venue.update({Venue.visit_history: json.dumps(history, ensure_ascii=False)})
+        .where(Venue.id == row["venue"])
+        .run()
+    )
+
+
+async def correct_audit(
+    audit_id: uuid.UUID, data: AuditCorrection, principal: Principal, catalog: QuestionnaireCatalog
+) -> AuditDetail:
+    """The inspector's corrected answers for a returned audit; it goes back to review."""
+    row = await _audit_row(audit_id, principal)
+    if row["inspector"] != principal.user_id:
+        raise Forbidden("只能修改自己的检查记录 / only the inspector who made an audit can correct it")
+    campaign = await get_campaign(row["campaign_code"])
+    problems: list[FieldProblem] = []
+    values, photos = await _checked_values(catalog, campaign, data.answers, problems)
+    if problems:
+        raise InvalidInput("检查记录无效 / the audit is invalid", tuple(problems))
+    now = datetime.datetime.now(datetime.UTC)
+    flags = gps_flags(data.location)
+    async with write_transaction(Audit._meta.db):
+        current = await Audit.select(Audit.review_state).where(Audit.id == row["id"]).first().run()
+        try:
+            new_state = next_review_state(current["review_state"], "resubmit", "")
+        except ReviewError as error:
+            raise Conflict(str(error)) from None
+        await (
+            Audit.update(
+                {
+                    Audit.answers: json.dumps(values, ensure_ascii=False, default=str),
+                    Audit.photos: json.dumps(photos),
+                    Audit.latitude: data.location.latitude if data.location else None,
+                    Audit.longitude: data.location.longitude if data.location else None,
+                    Audit.accuracy_m: data.location.accuracy if data.location else None,
+                    Audit.started_at: data.started_at,
+                    Audit.submitted_at: data.submitted_at,
+                    Audit.quality_flags: json.dumps(list(flags)),
+                    Audit.status: "flagged" if flags else "valid",
+                    Audit.status_reason: ",".join(flags),
+                    Audit.review_state: new_state,
+                    Audit.updated_at: now,
+                }
+            )
+            .where(Audit.id == row["id"])
+            .run()
+        )
+        await _history(row["id"], principal, "resubmit", current["review_state"], new_state, "", now)
+    return await get_audit(audit_id, principal)
+
+
+async def assign_inspectors(campaign_code: str, user_ids: Iterable[int], actor: Principal) -> list[int]:
+    """Replace the campaign's inspectors (each must be an inspector account)."""
+    from survey_platform.storage.tables import AccountRole
+
+    campaign = await get_campaign(campaign_code)
+    wanted = sorted(set(user_ids))
+    roles = {
+        row["user"]: row["role"]
+        for row in await AccountRole.select(AccountRole.user, AccountRole.role)
+        .where(AccountRole.user.is_in(wanted or [0]))
+        .run()
+    }
+    problems = [
+        FieldProblem(
+            f"$.inspectors[{n}]", "role", f"账户 {uid} 不是检查员 / account {uid} is not an inspector"
+        )
+        for n, uid in enumerate(wanted)
+        if roles.get(uid) != "inspector"
+    ]
+    if problems:
+        raise InvalidInput("检查员无效 / invalid inspectors", tuple(problems))
+    async with write_transaction(CampaignInspector._meta.db):
+        await CampaignInspector.delete().where(CampaignInspector.campaign == campaign.id).run()
+        if wanted:
+            await CampaignInspector.insert(
+                *(CampaignInspector(campaign=campaign.id, inspector=uid) for uid in wanted)
+            ).run()
+    await audit_log.record(
+        actor_id=actor.user_id,
+        actor=actor.username,
+        action="campaign.assign_inspectors",
+        entity="campaign",
+        entity_id=campaign_code,
+        detail={"inspectors": wanted},
+    )
+    return wanted
+
+
+async def assigned_inspectors(campaign_code: str) -> list[int]:
+    campaign = await get_campaign(campaign_code)
+    rows = (
+        await CampaignInspector.select(CampaignInspector.inspector)
+        .where(CampaignInspector.campaign == campaign.id)
+        .run()
+    )
+    return sorted(row["inspector"] for row in rows)
+
+
+__all__ = ["BaseUser", "CampaignTable", "assign_inspectors", "submit_audit"]

@@ -1,0 +1,72 @@
+"""Request and response shapes for campaigns and questionnaire versions."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from survey_platform.places.schemas import CityCode
+
+CampaignCode = Annotated[
+    str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$", description="e.g. '2026-city'")
+]
+DEFAULT_MIN_SAMPLE = 538  # 1.96² × 0.25 / 0.05² × 1.4 (5% margin at 95%, design effect 1.4)
+
+
+class CampaignIn(msgspec.Struct, forbid_unknown_fields=True):
+    code: CampaignCode
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    questionnaire_version: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+    cities: Annotated[list[CityCode], msgspec.Meta(max_length=2000)] = msgspec.field(default_factory=list)
+    venues: Annotated[
+        list[Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]], msgspec.Meta(max_length=100_000)
+    ] = msgspec.field(default_factory=list)
+    starts_on: datetime.date | None = None
+    ends_on: datetime.date | None = None
+    min_sample_per_city: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] = DEFAULT_MIN_SAMPLE
+
+
+class CampaignChange(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    questionnaire_version: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)] | None = None
+    cities: Annotated[list[CityCode], msgspec.Meta(max_length=2000)] | None = None
+    venues: (
+        Annotated[list[Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]], msgspec.Meta(max_length=100_000)]
+        | None
+    ) = None
+    starts_on: datetime.date | None = None
+    ends_on: datetime.date | None = None
+    min_sample_per_city: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] | None = None
+
+
+class Campaign(msgspec.Struct):
+    id: int
+    code: str
+    name: str
+    questionnaire_version: int
+    questionnaire_id: str
+    kind: str
+    cities: list[str]
+    venues: list[int]
+    starts_on: datetime.date | None
+    ends_on: datetime.date | None
+    min_sample_per_city: int
+    status: str
+
+
+class QuestionnaireVersionSummary(msgspec.Struct):
+    id: int
+    questionnaire_id: str
+    version: str
+    revision: int
+    kind: str
+    title: str
+    content_hash: str
+    registered_at: datetime.datetime
+
+
+class QuestionnaireVersionDetail(QuestionnaireVersionSummary, kw_only=True):
+    source: str
+    client: dict[str, Any] | None = None

@@ -1,0 +1,71 @@
+"""HTTP routes for cities and venues (anyone may read; admins change)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, get, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import JSONBody, Parameter
+
+from survey_platform.accounts.guards import provide_signed_in, require
+from survey_platform.accounts.service import Principal
+from survey_platform.places import service
+from survey_platform.places.schemas import City, CityIn, Venue, VenueIn
+
+CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,19}$")
+ID = Parameter(ge=1, le=2**31 - 1)
+
+
+class CityController(Controller):
+    path = "/api/v1/cities"
+    tags = ("places",)
+    dependencies = {"principal": Provide(provide_signed_in)}  # noqa: RUF012
+
+    @get("/")
+    async def list_cities(self) -> list[City]:
+        return await service.list_cities()
+
+    @get("/{code:str}")
+    async def get_city(self, code: Annotated[str, CODE]) -> City:
+        return await service.get_city(code)
+
+    @post("/", guards=[require("admin")])
+    async def create_city(self, data: JSONBody[CityIn], principal: NamedDependency[Principal]) -> City:
+        return await service.create_city(data, principal)
+
+    @put("/{code:str}", guards=[require("admin")])
+    async def update_city(
+        self, code: Annotated[str, CODE], data: JSONBody[CityIn], principal: NamedDependency[Principal]
+    ) -> City:
+        return await service.update_city(code, data, principal)
+
+
+class VenueController(Controller):
+    path = "/api/v1/venues"
+    tags = ("places",)
+    dependencies = {"principal": Provide(provide_signed_in)}  # noqa: RUF012
+
+    @get("/")
+    async def list_venues(
+        self,
+        city: Annotated[str | None, Parameter(max_length=20)] = None,
+        category: Annotated[str | None, Parameter(max_length=60)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=5000)] = 1000,
+        offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
+    ) -> list[Venue]:
+        return await service.list_venues(city, category, limit, offset)
+
+    @get("/{venue_id:int}")
+    async def get_venue(self, venue_id: Annotated[int, ID]) -> Venue:
+        return await service.get_venue(venue_id)
+
+    @post("/", guards=[require("admin")])
+    async def create_venue(self, data: JSONBody[VenueIn], principal: NamedDependency[Principal]) -> Venue:
+        return await service.create_venue(data, principal)
+
+    @put("/{venue_id:int}", guards=[require("admin")])
+    async def update_venue(
+        self, venue_id: Annotated[int, ID], data: JSONBody[VenueIn], principal: NamedDependency[Principal]
+    ) -> Venue:
+        return await service.update_venue(venue_id, data, principal)

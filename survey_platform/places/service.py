@@ -1,0 +1,192 @@
+"""Cities and venues: listing, creation, updates and bulk import (with audit-log entries)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import msgspec
+
+from survey_platform.accounts.service import Principal
+from survey_platform.places.schemas import City, CityIn, Venue, VenueIn, Visit
+from survey_platform.storage import audit_log
+from survey_platform.storage.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from survey_platform.storage.tables import City as CityTable
+from survey_platform.storage.tables import Venue as VenueTable
+
+
+def _loads(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _city(row: dict[str, object]) -> City:
+    return City(
+        id=row["id"],  # type: ignore[arg-type]
+        code=row["code"],  # type: ignore[arg-type]
+        name_zh=row["name_zh"],  # type: ignore[arg-type]
+        name_en=row["name_en"],  # type: ignore[arg-type]
+        province=row["province"],  # type: ignore[arg-type]
+        population=row["population"],  # type: ignore[arg-type]
+        margins=_loads(row["margins"]) or {},  # type: ignore[arg-type]
+    )
+
+
+def _actor(actor: Principal | None) -> dict[str, object]:
+    return {"actor_id": actor.user_id if actor else None, "actor": actor.username if actor else "system"}
+
+
+async def list_cities() -> list[City]:
+    return [_city(row) for row in await CityTable.select().order_by(CityTable.code).run()]
+
+
+async def get_city(code: str) -> City:
+    row = await CityTable.select().where(CityTable.code == code).first().run()
+    if row is None:
+        raise NotFound(f"城市不存在 / city {code!r} not found")
+    return _city(row)
+
+
+def _city_values(city: CityIn) -> dict[str, object]:
+    return {
+        "name_zh": city.name_zh,
+        "name_en": city.name_en,
+        "province": city.province,
+        "population": city.population,
+        "margins": json.dumps(city.margins, ensure_ascii=False),
+    }
+
+
+async def create_city(city: CityIn, actor: Principal | None = None) -> City:
+    if await CityTable.exists().where(CityTable.code == city.code).run():
+        raise Conflict(f"城市代码已存在 / city code {city.code!r} exists")
+    await CityTable.insert(CityTable(code=city.code, **_city_values(city))).run()
+    await audit_log.record(**_actor(actor), action="city.create", entity="city", entity_id=city.code)
+    return await get_city(city.code)
+
+
+async def update_city(code: str, city: CityIn, actor: Principal | None = None) -> City:
+    if city.code != code:
+        raise InvalidInput(
+            "城市代码不可更改 / the city code cannot change", (FieldProblem("$.code", "const", code),)
+        )
+    await get_city(code)
+    values = {getattr(CityTable, key): value for key, value in _city_values(city).items()}
+    await CityTable.update(values).where(CityTable.code == code).run()
+    await audit_log.record(**_actor(actor), action="city.update", entity="city", entity_id=code)
+    return await get_city(code)
+
+
+async def import_cities(cities: Iterable[CityIn], actor: Principal | None = None) -> tuple[int, int]:
+    """Insert new cities and update existing ones (by code); returns (created, updated)."""
+    created = updated = 0
+    batch = list(cities)
+    existing = {row["code"] for row in await CityTable.select(CityTable.code).run()}
+    async with CityTable._meta.db.transaction():
+        for city in batch:
+            if city.code in existing:
+                values = {getattr(CityTable, key): value for key, value in _city_values(city).items()}
+                await CityTable.update(values).where(CityTable.code == city.code).run()
+                updated += 1
+            else:
+                await CityTable.insert(CityTable(code=city.code, **_city_values(city))).run()
+                existing.add(city.code)
+                created += 1
+    await audit_log.record(
+        **_actor(actor),
+        action="city.import",
+        entity="city",
+        entity_id="*",
+        detail={"created": created, "updated": updated},
+    )
+    return created, updated
+
+
+async def _city_ids(codes: Iterable[str]) -> dict[str, int]:
+    wanted = list(set(codes))
+    if not wanted:
+        return {}
+    rows = await CityTable.select(CityTable.id, CityTable.code).where(CityTable.code.is_in(wanted)).run()
+    return {row["code"]: row["id"] for row in rows}
+
+
+def _venue(row: dict[str, object]) -> Venue:
+    return Venue(
+        id=row["id"],  # type: ignore[arg-type]
+        name=row["name"],  # type: ignore[arg-type]
+        category=row["category"],  # type: ignore[arg-type]
+        city=row["city.code"],  # type: ignore[arg-type]
+        address=row["address"],  # type: ignore[arg-type]
+        latitude=row["latitude"],  # type: ignore[arg-type]
+        longitude=row["longitude"],  # type: ignore[arg-type]
+        visit_history=msgspec.convert(_loads(row["visit_history"]) or [], list[Visit]),
+    )
+
+
+def _venue_query():  # type: ignore[no-untyped-def]
+    return VenueTable.select(*VenueTable.all_columns(exclude=[VenueTable.city]), VenueTable.city.code)
+
+
+async def list_venues(
+    city: str | None = None, category: str | None = None, limit: int = 1000, offset: int = 0
+) -> list[Venue]:
+    query = _venue_query().order_by(VenueTable.id).limit(limit).offset(offset)
+    if city:
+        query = query.where(VenueTable.city.code == city)
+    if category:
+        query = query.where(VenueTable.category == category)
+    return [_venue(row) for row in await query.run()]
+
+
+async def get_venue(venue_id: int) -> Venue:
+    row = await _venue_query().where(VenueTable.id == venue_id).first().run()
+    if row is None:
+        raise NotFound(f"场所不存在 / venue {venue_id} not found")
+    return _venue(row)
+
+
+async def _venue_values(venue: VenueIn) -> dict[str, object]:
+    ids = await _city_ids([venue.city])
+    if venue.city not in ids:
+        raise InvalidInput(
+            "城市不存在 / unknown city", (FieldProblem("$.city", "unknown", f"unknown city {venue.city!r}"),)
+        )
+    return {
+        "name": venue.name,
+        "category": venue.category,
+        "city": ids[venue.city],
+        "address": venue.address,
+        "latitude": venue.latitude,
+        "longitude": venue.longitude,
+    }
+
+
+async def create_venue(venue: VenueIn, actor: Principal | None = None) -> Venue:
+    values = await _venue_values(venue)
+    rows = await VenueTable.insert(VenueTable(**values)).returning(VenueTable.id).run()
+    venue_id = rows[0]["id"]
+    await audit_log.record(**_actor(actor), action="venue.create", entity="venue", entity_id=venue_id)
+    return await get_venue(venue_id)
+
+
+async def update_venue(venue_id: int, venue: VenueIn, actor: Principal | None = None) -> Venue:
+    await get_venue(venue_id)
+    values = await _venue_values(venue)
+    await (
+        VenueTable.update({getattr(VenueTable, k): v for k, v in values.items()})
+        .where(VenueTable.id == venue_id)
+        .run()
+    )
+    await audit_log.record(**_actor(actor), action="venue.update", entity="venue", entity_id=venue_id)
+    return await get_venue(venue_id)
+
+
+async def existing_venue_ids(ids: Iterable[int]) -> set[int]:
+    wanted = list(set(ids))
+    if not wanted:
+        return set()
+    rows = await VenueTable.select(VenueTable.id).where(VenueTable.id.is_in(wanted)).run()
+    return {row["id"] for row in rows}
+
+
+async def existing_city_codes(codes: Iterable[str]) -> set[str]:
+    return set(await _city_ids(codes))

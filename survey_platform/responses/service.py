@@ -1,0 +1,226 @@
+"""Ingestion of citizen responses: validate exactly like the browser, then store through the group-commit writer."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+
+import msgspec
+
+from survey_platform.campaigns.lifecycle import accepts_submissions
+from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.questionnaire import validate_answers
+from survey_platform.responses.rules import CampaignContext, quality_flags, scope_problems, status_of, timing
+from survey_platform.responses.schemas import (
+    BatchItemResult,
+    BatchResult,
+    BatchSubmission,
+    ItemError,
+    Submission,
+    SubmissionResult,
+)
+from survey_platform.settings import Settings
+from survey_platform.storage.errors import Conflict, DomainError, FieldProblem, InvalidInput, NotFound
+from survey_platform.storage.tables import Campaign, QuestionnaireVersion
+from survey_platform.storage.writer import GroupCommitWriter, ResponseRow, StoredSummary, WriteOutcome
+
+CAMPAIGN_CACHE_SECONDS = 1.0
+BATCH_YIELD_EVERY = 50
+
+
+def submission_hash(campaign_code: str, submission: Submission) -> str:
+    """SHA-256 of the campaign code and the submission's canonical JSON (sorted keys).
+
+    A batch item hashes like the same submission sent alone, so a response first sent alone and later again in
+    an offline-sync batch is recognised as a re-send.
+    """
+    if isinstance(submission, BatchSubmission):
+        fields = {name: getattr(submission, name) for name in Submission.__struct_fields__}
+        submission = Submission(**fields)
+    digest = hashlib.sha256(campaign_code.encode())
+    digest.update(b"\0")
+    digest.update(_CANONICAL.encode(submission))
+    return digest.hexdigest()
+
+
+_CANONICAL = msgspec.json.Encoder(order="sorted")
+_JSON = msgspec.json.Encoder()
+
+
+class Ingestor:
+    """Validates submissions against their campaign and questionnaire version and hands them to the writer."""
+
+    def __init__(self, writer: GroupCommitWriter, catalog: QuestionnaireCatalog, settings: Settings) -> None:
+        self.writer = writer
+        self.catalog = catalog
+        self.settings = settings
+        self._campaigns: dict[str, tuple[float, CampaignContext | None]] = {}
+        self._codes: dict[int, str] = {}
+        self._refreshing: dict[str, asyncio.Future[None]] = {}
+
+    def forget(self, code: str) -> None:
+        """Drop the cached context of a campaign (after its status changed in this process)."""
+        self._campaigns.pop(code, None)
+
+    async def campaign(self, code: str) -> CampaignContext:
+        """The campaign's ingestion context (drafts look like missing campaigns).
+
+        Cached for a second; one lookup refreshes it while concurrent requests keep using the cached value,
+        so a burst of requests costs one query, not one each.
+        """
+        cached = self._campaigns.get(code)
+        if cached is None or time.monotonic() - cached[0] > CAMPAIGN_CACHE_SECONDS:
+            refresh = self._refreshing.get(code)
+            if refresh is None:
+                refresh = asyncio.ensure_future(self._load_campaign(code))
+                self._refreshing[code] = refresh
+                refresh.add_done_callback(lambda _: self._refreshing.pop(code, None))
+            if cached is None:
+                await asyncio.shield(refresh)
+                cached = self._campaigns[code]
+        context = cached[1]
+        if context is None or context.status == "draft":
+            raise NotFound(f"活动不存在 / campaign {code!r} not found")
+        return context
+
+    async def _load_campaign(self, code: str) -> None:
+        row = (
+            await Campaign.select(
+                Campaign.id,
+                Campaign.status,
+                Campaign.questionnaire,
+                Campaign.city_codes,
+                Campaign.venue_ids,
+                Campaign.questionnaire.kind.as_alias("kind"),
+            )
+            .where(Campaign.code == code)
+            .first()
+            .run()
+        )
+        context = None
+        if row is not None:
+            context = CampaignContext(
+                id=row["id"],
+                code=code,
+                status=row["status"],
+                kind=row["kind"],
+                questionnaire_version=row["questionnaire"],
+                cities=frozenset(_json_list(row["city_codes"])),
+                venues=frozenset(_json_list(row["venue_ids"])),
+            )
+            self._codes[context.id] = code
+        self._campaigns[code] = (time.monotonic(), context)
+
+    async def prepare(
+        self, campaign: CampaignContext, submission: Submission, received_at: datetime.datetime
+    ) -> ResponseRow:
+        """Validate one submission (every bad field reported) and build its row."""
+        if not accepts_submissions(campaign.status):
+            raise Conflict(
+                f"活动未开放 / campaign {campaign.code!r} is {campaign.status}, not open for responses"
+            )
+        problems = scope_problems(
+            campaign, submission.city, submission.venue, submission.questionnaire_version
+        )
+        duration, timing_problems = timing(submission.started_at, submission.submitted_at, received_at)
+        problems.extend(timing_problems)
+        questionnaire = await self.catalog.get(campaign.questionnaire_version)
+        check = validate_answers(questionnaire, submission.answers)
+        problems.extend(FieldProblem(f"$.{error.path}", error.code, error.message) for error in check.errors)
+        if problems:
+            raise InvalidInput("答案无效 / the response is invalid", tuple(problems))
+        flags = quality_flags(
+            duration, submission.submitted_at, received_at, self.settings.min_duration_seconds
+        )
+        status, reason = status_of(check.eligible, flags)
+        return ResponseRow(
+            uuid=submission.id,
+            campaign_id=campaign.id,
+            city_code=submission.city or "",
+            venue_id=submission.venue,
+            questionnaire_id=campaign.questionnaire_version,
+            answers_json=_JSON.encode(check.values).decode(),
+            body_hash=submission_hash(campaign.code, submission),
+            channel=submission.channel,
+            started_at=submission.started_at,
+            submitted_at=submission.submitted_at,
+            received_at=received_at,
+            duration_seconds=duration,
+            eligible=check.eligible,
+            quality_flags=flags,
+            status=status,
+            status_reason=reason,
+        )
+
+    def result(self, stored: StoredSummary) -> SubmissionResult:
+        return SubmissionResult(
+            id=stored.uuid,
+            campaign=self._codes.get(stored.campaign_id, ""),
+            status=stored.status,
+            eligible=stored.eligible,
+            quality_flags=list(stored.quality_flags),
+            received_at=stored.received_at,
+        )
+
+    async def submit(self, code: str, submission: Submission) -> tuple[bool, SubmissionResult]:
+        """Store one submission; returns (created, result). Raises Conflict for a UUID reused with other content."""
+        campaign = await self.campaign(code)
+        row = await self.prepare(campaign, submission, datetime.datetime.now(datetime.UTC))
+        (outcome,) = await self.writer.write([row])
+        if outcome.kind == "conflict":
+            raise Conflict(
+                f"该编号已用于不同内容 / response {submission.id} was already stored with different content"
+            )
+        return outcome.kind == "created", self.result(outcome.stored)
+
+    async def submit_batch(self, items: Sequence[BatchSubmission]) -> BatchResult:
+        """Store many submissions (offline sync): each item succeeds or fails on its own."""
+        received_at = datetime.datetime.now(datetime.UTC)
+        results: list[BatchItemResult | None] = [None] * len(items)
+        rows: list[ResponseRow] = []
+        positions: list[int] = []
+        for index, item in enumerate(items):
+            if index % BATCH_YIELD_EVERY == BATCH_YIELD_EVERY - 1:
+                await asyncio.sleep(0)  # let other requests run while a large batch is validated
+            try:
+                campaign = await self.campaign(item.campaign)
+                rows.append(await self.prepare(campaign, item, received_at))
+                positions.append(index)
+            except DomainError as error:
+                results[index] = BatchItemResult(
+                    index=index,
+                    status=error.status,
+                    id=item.id,
+                    detail=error.detail,
+                    errors=[ItemError(e.path, e.code, e.message) for e in error.errors],
+                )
+        outcomes: list[WriteOutcome] = await self.writer.write(rows) if rows else []
+        for index, outcome in zip(positions, outcomes, strict=True):
+            status = {"created": 201, "replayed": 200, "conflict": 409}[outcome.kind]
+            results[index] = BatchItemResult(
+                index=index,
+                status=status,
+                id=items[index].id,
+                result=self.result(outcome.stored) if status != 409 else None,
+                detail="该编号已用于不同内容 / UUID already stored with different content"
+                if status == 409
+                else "",
+            )
+        final = [result for result in results if result is not None]
+        return BatchResult(
+            created=sum(1 for r in final if r.status == 201),
+            replayed=sum(1 for r in final if r.status == 200),
+            failed=sum(1 for r in final if r.status >= 400),
+            results=final,
+        )
+
+
+def _json_list(value: object) -> list:  # type: ignore[type-arg]
+    return json.loads(value) if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+
+
+__all__ = ["Ingestor", "QuestionnaireVersion", "submission_hash"]

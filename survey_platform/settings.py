@@ -1,0 +1,152 @@
+"""All service configuration, read from the environment with embedded defaults.
+
+Nothing has to be configured: without any variable the service keeps a SQLite file in ``./data`` and holds
+sessions and rate limits in memory. ``DATABASE_URL`` (postgresql://...) selects PostgreSQL and ``REDIS_URL``
+(redis://...) moves shared state to Redis so several processes can serve one database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+DEFAULT_QUESTIONNAIRES_DIR = PACKAGE_ROOT.parent / "questionnaires"
+
+
+class SettingsError(ValueError):
+    """A configuration variable has a value that cannot be used; the message names the variable."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    """Immutable service configuration (one instance per application)."""
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_namespace: str = "survey"
+    questionnaires_dir: Path = DEFAULT_QUESTIONNAIRES_DIR
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Request limits
+    max_body_bytes: int = 1_000_000
+    max_batch_body_bytes: int = 32_000_000
+    max_batch_items: int = 5_000
+    max_photo_bytes: int = 10_000_000
+    # Public submissions per client address and minute (0 disables rate limiting)
+    rate_limit_per_minute: int = 600
+    # Group-commit writer: flush after this many rows or this many milliseconds
+    write_batch_rows: int = 2_000
+    write_batch_ms: float = 4.0
+    # SQLite durability: "normal" (WAL: survives process crashes, may lose the last commits on power loss) or "full"
+    sqlite_synchronous: str = "normal"
+    # PostgreSQL pool
+    db_pool_min: int = 2
+    db_pool_max: int = 10
+    # Accounts
+    session_ttl_seconds: int = 12 * 3600
+    password_iterations: int = 600_000
+    cookie_secure: bool = False
+    # Salt for hashing client addresses in rate-limit keys (random per process when unset)
+    address_salt: str = ""
+    # Responses faster than this many seconds are flagged as speeding
+    min_duration_seconds: float = 60.0
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The SQLite database file used when no ``DATABASE_URL`` is set."""
+        return self.data_dir / "survey.sqlite"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database_url is not None
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``environ`` (default ``os.environ``); keyword overrides win."""
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        if "DATA_DIR" in env:
+            values["data_dir"] = Path(env["DATA_DIR"])
+        if env.get("DATABASE_URL"):
+            values["database_url"] = _database_url(env["DATABASE_URL"])
+        if env.get("REDIS_URL"):
+            values["redis_url"] = _redis_url(env["REDIS_URL"])
+        if "QUESTIONNAIRES_DIR" in env:
+            values["questionnaires_dir"] = Path(env["QUESTIONNAIRES_DIR"])
+        for name, field in _ENV_FIELDS.items():
+            if name in env:
+                values[field] = _convert(name, env[name], type(getattr(_DEFAULTS, field)))
+        values.update(overrides)
+        if str(values.get("sqlite_synchronous", "normal")).lower() not in {"normal", "full"}:
+            raise SettingsError(
+                f"SURVEY_SQLITE_SYNCHRONOUS={values['sqlite_synchronous']!r}: expected normal or full"
+            )
+        return cls(**values)  # type: ignore[arg-type]
+
+
+_DEFAULTS = Settings()
+_ENV_FIELDS: dict[str, str] = {
+    "SURVEY_REDIS_NAMESPACE": "redis_namespace",
+    "HOST": "host",
+    "PORT": "port",
+    "SURVEY_MAX_BODY_BYTES": "max_body_bytes",
+    "SURVEY_MAX_BATCH_BODY_BYTES": "max_batch_body_bytes",
+    "SURVEY_MAX_BATCH_ITEMS": "max_batch_items",
+    "SURVEY_MAX_PHOTO_BYTES": "max_photo_bytes",
+    "SURVEY_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
+    "SURVEY_WRITE_BATCH_ROWS": "write_batch_rows",
+    "SURVEY_WRITE_BATCH_MS": "write_batch_ms",
+    "SURVEY_SQLITE_SYNCHRONOUS": "sqlite_synchronous",
+    "SURVEY_DB_POOL_MIN": "db_pool_min",
+    "SURVEY_DB_POOL_MAX": "db_pool_max",
+    "SURVEY_SESSION_TTL_SECONDS": "session_ttl_seconds",
+    "SURVEY_PASSWORD_ITERATIONS": "password_iterations",
+    "SURVEY_COOKIE_SECURE": "cookie_secure",
+    "SURVEY_ADDRESS_SALT": "address_salt",
+    "SURVEY_MIN_DURATION_SECONDS": "min_duration_seconds",
+}
+
+
+def _convert(name: str, raw: str, kind: type) -> object:
+    text = raw.strip()
+    try:
+        if kind is bool:
+            lowered = text.lower()
+            if lowered in {"1", "true", "yes", "on"}:
+                return True
+            if lowered in {"0", "false", "no", "off", ""}:
+                return False
+            raise ValueError(raw)
+        if kind is int:
+            value: object = int(text)
+        elif kind is float:
+            value = float(text)
+        else:
+            return raw
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a {kind.__name__}") from None
+    if isinstance(value, int | float) and value < 0:
+        raise SettingsError(f"{name}={raw!r}: must not be negative")
+    return value
+
+
+def _database_url(url: str) -> str:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise SettingsError(
+            f"DATABASE_URL={url!r}: only postgresql://... is supported (SQLite is the default)"
+        )
+    return url
+
+
+def _redis_url(url: str) -> str:
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"REDIS_URL={url!r}: expected redis://host:port/db")
+    return url

@@ -1,0 +1,1 @@
+"""Storage: Piccolo tables and migrations, engine setup, the group-commit writer."""

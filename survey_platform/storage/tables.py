@@ -1,0 +1,190 @@
+"""Piccolo tables of the service (one schema for SQLite and PostgreSQL).
+
+Accounts are Piccolo's ``BaseUser`` (table ``piccolo_user``, hashed passwords); the role of each account lives
+in :class:`AccountRole`. JSON columns hold small documents (answers, scopes, margins, flags).
+"""
+
+from __future__ import annotations
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import (
+    JSON,
+    UUID,
+    BigInt,
+    Boolean,
+    Date,
+    DoublePrecision,
+    ForeignKey,
+    Integer,
+    OnDelete,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+ROLES: tuple[str, ...] = ("admin", "reviewer", "inspector")
+
+
+class AccountRole(Table, tablename="account_role"):
+    """The platform role of one Piccolo user: admin, reviewer or inspector."""
+
+    user = ForeignKey(references=BaseUser, unique=True, on_delete=OnDelete.cascade)
+    role = Varchar(length=20)
+    display_name = Varchar(length=100, default="")
+
+
+class AuditLogEntry(Table, tablename="audit_log"):
+    """Append-only record of who changed what (never updated or deleted by the service)."""
+
+    at = Timestamptz()
+    actor_id = Integer(null=True, default=None)
+    actor = Varchar(length=100, default="")
+    action = Varchar(length=60)
+    entity = Varchar(length=40)
+    entity_id = Varchar(length=100, default="")
+    detail = JSON(default="{}")
+
+
+class QuestionnaireVersion(Table, tablename="questionnaire_version"):
+    """One exact questionnaire text; a changed file becomes a new row, rows are never edited."""
+
+    questionnaire_id = Varchar(length=100, index=True)
+    version = Varchar(length=50)
+    revision = Integer(default=1)
+    kind = Varchar(length=20)
+    title = Varchar(length=300, default="")
+    content_hash = Varchar(length=64, unique=True)
+    source = Text()
+    source_name = Varchar(length=300, default="")
+    registered_at = Timestamptz()
+
+
+class City(Table, tablename="city"):
+    """A city in which campaigns sample residents; margins are population shares for weighting."""
+
+    code = Varchar(length=20, unique=True)
+    name_zh = Varchar(length=100)
+    name_en = Varchar(length=100, default="")
+    province = Varchar(length=100, default="")
+    population = BigInt(default=0)
+    margins = JSON(default="{}")
+
+
+class Venue(Table, tablename="venue"):
+    """A business or place that inspectors visit."""
+
+    name = Varchar(length=200)
+    category = Varchar(length=60, index=True)
+    city = ForeignKey(references=City, on_delete=OnDelete.restrict)
+    address = Varchar(length=300, default="")
+    latitude = DoublePrecision(null=True, default=None)
+    longitude = DoublePrecision(null=True, default=None)
+    visit_history = JSON(default="[]")
+
+
+class Campaign(Table, tablename="campaign"):
+    """A survey or inspection campaign over one questionnaire version and a set of cities or venues."""
+
+    code = Varchar(length=80, unique=True)
+    name = Varchar(length=200)
+    questionnaire = ForeignKey(references=QuestionnaireVersion, on_delete=OnDelete.restrict)
+    city_codes = JSON(default="[]")
+    venue_ids = JSON(default="[]")
+    starts_on = Date(null=True, default=None)
+    ends_on = Date(null=True, default=None)
+    min_sample_per_city = Integer(default=538)
+    status = Varchar(length=20, default="draft")
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class SurveyResponse(Table, tablename="response"):
+    """One citizen's answers, keyed by the client-generated UUID (idempotent ingestion)."""
+
+    uuid = UUID(unique=True)
+    campaign = ForeignKey(references=Campaign, on_delete=OnDelete.restrict, index=True)
+    city_code = Varchar(length=20, index=True)
+    venue_id = Integer(null=True, default=None)
+    questionnaire = ForeignKey(references=QuestionnaireVersion, on_delete=OnDelete.restrict)
+    answers = JSON(default="{}")
+    body_hash = Varchar(length=64)
+    channel = Varchar(length=20, default="intercept")
+    started_at = Timestamptz(null=True, default=None)
+    submitted_at = Timestamptz(null=True, default=None)
+    received_at = Timestamptz()
+    duration_seconds = DoublePrecision(null=True, default=None)
+    eligible = Boolean(default=True)
+    quality_flags = JSON(default="[]")
+    status = Varchar(length=20, default="valid")
+    status_reason = Varchar(length=300, default="")
+
+
+class CampaignInspector(Table, tablename="campaign_inspector"):
+    """An inspector assigned to an inspection campaign (only assigned inspectors may submit audits)."""
+
+    campaign = ForeignKey(references=Campaign, on_delete=OnDelete.cascade, index=True)
+    inspector = ForeignKey(references=BaseUser, on_delete=OnDelete.cascade, index=True)
+
+
+class Photo(Table, tablename="photo"):
+    """Evidence photo metadata; the bytes live in the data directory under their SHA-256."""
+
+    sha256 = Varchar(length=64, unique=True)
+    media_type = Varchar(length=40)
+    size = Integer()
+    uploaded_by = Integer(null=True, default=None)
+    uploaded_at = Timestamptz()
+
+
+class Audit(Table, tablename="audit"):
+    """One inspection of a venue by an inspector, keyed by the client-generated UUID."""
+
+    uuid = UUID(unique=True)
+    campaign = ForeignKey(references=Campaign, on_delete=OnDelete.restrict, index=True)
+    venue = ForeignKey(references=Venue, on_delete=OnDelete.restrict, index=True)
+    inspector = ForeignKey(references=BaseUser, on_delete=OnDelete.restrict, index=True)
+    questionnaire = ForeignKey(references=QuestionnaireVersion, on_delete=OnDelete.restrict)
+    answers = JSON(default="{}")
+    body_hash = Varchar(length=64)
+    started_at = Timestamptz(null=True, default=None)
+    submitted_at = Timestamptz(null=True, default=None)
+    received_at = Timestamptz()
+    latitude = DoublePrecision(null=True, default=None)
+    longitude = DoublePrecision(null=True, default=None)
+    accuracy_m = DoublePrecision(null=True, default=None)
+    photos = JSON(default="[]")
+    quality_flags = JSON(default="[]")
+    status = Varchar(length=20, default="valid")
+    status_reason = Varchar(length=300, default="")
+    review_state = Varchar(length=20, default="submitted", index=True)
+    updated_at = Timestamptz()
+
+
+class AuditReview(Table, tablename="audit_review"):
+    """The review history of an audit: submissions, approvals, returns with comments, rejections."""
+
+    audit = ForeignKey(references=Audit, on_delete=OnDelete.cascade, index=True)
+    at = Timestamptz()
+    actor_id = Integer(null=True, default=None)
+    actor = Varchar(length=100, default="")
+    action = Varchar(length=20)
+    from_state = Varchar(length=20, default="")
+    to_state = Varchar(length=20)
+    comment = Text(default="")
+
+
+TABLES: tuple[type[Table], ...] = (
+    BaseUser,
+    AccountRole,
+    AuditLogEntry,
+    QuestionnaireVersion,
+    City,
+    Venue,
+    Campaign,
+    SurveyResponse,
+    CampaignInspector,
+    Photo,
+    Audit,
+    AuditReview,
+)

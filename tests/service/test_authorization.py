@@ -1,0 +1,135 @@
+"""The authorisation matrix: every endpoint × anonymous / inspector / other inspector / reviewer / admin.
+
+"allowed" means the request got past authorisation (any status but 401/403; e.g. 404 for a missing campaign);
+a refused principal gets 401 (anonymous) or 403. An inspector asking for another inspector's audit gets 404.
+The test also checks that the matrix names every route of the application, so a new route cannot be missed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from service_helpers import PNG, inspection_setup, upload
+
+ALL = {"inspector", "other", "reviewer", "admin", "anonymous"}
+SIGNED_IN = ALL - {"anonymous"}
+STAFF = {"reviewer", "admin"}
+ADMIN = {"admin"}
+
+
+def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str, int]]]:
+    """(method, path, JSON body or bytes, allowed principals, exact statuses expected for some principals)."""
+    audit, sha, venue = ctx["audit"], ctx["sha"], ctx["venue"]
+    city = {"code": "x", "name_zh": "某市"}
+    venue_body = {"name": "店", "category": "restaurant", "city": "taiyuan"}
+    new_audit = {"id": str(uuid.uuid4()), "venue": venue, "answers": {"counter_payment": True}}
+    return [
+        ("GET", "/health", None, ALL, {}),
+        ("POST", "/api/v1/auth/login", {"username": "nobody", "password": "wrong-password"}, set(), {}),
+        ("POST", "/api/v1/auth/logout", None, SIGNED_IN, {}),
+        ("GET", "/api/v1/auth/me", None, SIGNED_IN, {}),
+        ("GET", "/api/v1/accounts", None, ADMIN, {}),
+        ("POST", "/api/v1/accounts", {"username": "x", "password": "short", "role": "boss"}, ADMIN, {}),
+        ("GET", "/api/v1/accounts/1", None, ADMIN, {}),
+        ("PATCH", "/api/v1/accounts/999999", {"display_name": "x"}, ADMIN, {}),
+        ("GET", "/api/v1/audit-log", None, ADMIN, {}),
+        ("GET", "/api/v1/cities", None, ALL, {}),
+        ("GET", "/api/v1/cities/taiyuan", None, ALL, {}),
+        ("POST", "/api/v1/cities", {**city, "code": "taiyuan"}, ADMIN, {"admin": 409}),
+        ("PUT", "/api/v1/cities/nowhere", {**city, "code": "nowhere"}, ADMIN, {"admin": 404}),
+        ("GET", "/api/v1/venues", None, ALL, {}),
+        ("GET", f"/api/v1/venues/{venue}", None, ALL, {}),
+        ("POST", "/api/v1/venues", {**venue_body, "city": "atlantis"}, ADMIN, {"admin": 422}),
+        ("PUT", "/api/v1/venues/999999", venue_body, ADMIN, {"admin": 404}),
+        ("GET", "/api/v1/campaigns", None, ALL, {}),
+        ("GET", "/api/v1/campaigns/qr-2026", None, ALL, {}),
+        ("POST", "/api/v1/campaigns", {"code": "y", "name": "y", "questionnaire_version": 999999}, ADMIN, {}),
+        ("PATCH", "/api/v1/campaigns/nope", {"name": "z"}, ADMIN, {"admin": 404}),
+        ("POST", "/api/v1/campaigns/nope/open", None, ADMIN, {"admin": 404}),
+        ("POST", "/api/v1/campaigns/nope/close", None, ADMIN, {"admin": 404}),
+        ("POST", "/api/v1/campaigns/nope/publish", None, ADMIN, {"admin": 404}),
+        ("GET", "/api/v1/campaigns/qr-2026/export", None, ADMIN, {"admin": 200}),
+        ("PUT", "/api/v1/campaigns/nope/inspectors", {"inspectors": []}, ADMIN, {"admin": 404}),
+        ("GET", "/api/v1/campaigns/qr-2026/inspectors", None, STAFF, {}),
+        ("GET", "/api/v1/questionnaires", None, ALL, {}),
+        ("GET", "/api/v1/questionnaires/1", None, ALL, {}),
+        ("POST", "/api/v1/campaigns/qr-2026/responses", {"id": str(uuid.uuid4()), "answers": {}}, ALL, {}),
+        ("POST", "/api/v1/batch", {"responses": []}, ALL, {}),
+        (
+            "POST",
+            "/api/v1/campaigns/qr-2026/audits",
+            new_audit,
+            {"inspector"},
+            {"inspector": 201, "other": 403},
+        ),
+        ("GET", "/api/v1/audits", None, SIGNED_IN, {}),
+        ("GET", f"/api/v1/audits/{audit}", None, {"inspector", "reviewer", "admin"}, {"other": 404}),
+        ("PUT", f"/api/v1/audits/{audit}", {"answers": {}}, {"inspector"}, {"inspector": 422, "other": 404}),
+        ("POST", f"/api/v1/audits/{audit}/review", {"action": "bogus"}, STAFF, {"reviewer": 422}),
+        ("POST", "/api/v1/photos", PNG, {"inspector", "other", "admin"}, {}),
+        ("GET", f"/api/v1/photos/{sha}/meta", None, SIGNED_IN, {}),
+        ("GET", f"/api/v1/photos/{sha}", None, SIGNED_IN, {}),
+    ]
+
+
+def _template(path: str) -> str:
+    """Turn a concrete test path back into the route template's shape for the coverage check."""
+    parts = []
+    for part in path.split("/"):
+        if part.isdigit() or len(part) in (36, 64) or part in {"taiyuan", "nowhere", "nope", "qr-2026"}:
+            parts.append("{}")
+        else:
+            parts.append(part)
+    return "/".join(parts)
+
+
+async def test_every_endpoint_for_every_principal(app: Litestar, client: AsyncTestClient[Litestar]) -> None:
+    ctx = await inspection_setup(client)
+    ctx["sha"] = (await upload(client, ctx["inspector"], PNG)).json()["sha256"]
+    audit = {"id": str(uuid.uuid4()), "venue": ctx["venue"], "answers": {"counter_payment": True}}
+    assert (
+        await client.post("/api/v1/campaigns/qr-2026/audits", json=audit, headers=ctx["inspector"])
+    ).status_code == 201
+    ctx["audit"] = audit["id"]
+    headers = {"anonymous": {}, **{name: ctx[name] for name in ("inspector", "other", "reviewer", "admin")}}
+    failures = []
+    rows = matrix(ctx)
+    for method, path, body, allowed, exact in rows:
+        for principal in ("anonymous", "inspector", "other", "reviewer", "admin"):
+            if path == "/api/v1/auth/logout":
+                continue  # would end the session used by later rows; covered below
+            kwargs: dict[str, Any] = {"headers": dict(headers[principal])}
+            if isinstance(body, bytes):
+                kwargs["content"] = body
+                kwargs["headers"]["content-type"] = "image/png"
+            elif body is not None:
+                kwargs["json"] = body
+            reply = await client.request(method, path, **kwargs)
+            client.cookies.clear()
+            status = reply.status_code
+            if principal in exact:
+                ok = status == exact[principal]
+            elif principal in allowed:
+                ok = status not in (401, 403) and status < 500
+            else:
+                ok = status == (401 if principal == "anonymous" else 403) or (method, path) == (
+                    "POST",
+                    "/api/v1/auth/login",
+                )
+            if not ok:
+                failures.append(f"{method} {path} as {principal}: {status} {reply.text[:120]}")
+    assert not failures, "\n".join(failures)
+    assert (await client.post("/api/v1/auth/logout")).status_code == 401
+    assert (await client.post("/api/v1/auth/logout", headers=ctx["other"])).status_code == 204
+
+    covered = {(method, _template(path)) for method, path, *_ in rows}
+    routes = {
+        (method, "/".join("{}" if p.startswith("{") else p for p in route.path.split("/")))
+        for route in app.routes
+        for method in getattr(route, "methods", set())
+        if method not in {"HEAD", "OPTIONS"} and not route.path.startswith("/schema")
+    }
+    assert routes <= covered, f"routes missing from the matrix: {sorted(routes - covered)}"
