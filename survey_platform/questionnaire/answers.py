@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +85,27 @@ def _is_number(value: object) -> bool:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)  # type: ignore[arg-type]
 
 
+_MEMBERS: dict[int, tuple[object, frozenset[str]]] = {}
+
+
+def _members(owner: object, codes: Callable[[], Iterable[str]]) -> frozenset[str]:
+    """``frozenset(codes())`` memoised per (immutable) owner object; the cache holds the owner, so ids stay unique."""
+    entry = _MEMBERS.get(id(owner))
+    if entry is None or entry[0] is not owner:
+        if len(_MEMBERS) >= 4096:
+            _MEMBERS.clear()
+        entry = _MEMBERS[id(owner)] = (owner, frozenset(codes()))
+    return entry[1]
+
+
+def _choice_codes(question: Question) -> frozenset[str]:
+    choices = question.choices
+    return _members(choices, choices.codes) if choices else frozenset()
+
+
 def _likert(scale: Scale, value: object, path: str, errors: _Errors) -> object:
+    if type(value) is int and scale.min <= value <= scale.max:
+        return value  # fast path: the common valid answer
     if isinstance(value, str):
         if value in scale.missing_codes():
             return value
@@ -120,7 +140,7 @@ def _codes(question: Question, value: object, path: str, errors: _Errors) -> obj
     if not isinstance(value, list):
         errors.add(path, "type", "应为代码列表", "expected a list of codes")
         return None
-    allowed = question.choices.codes() if question.choices else ()
+    allowed = _choice_codes(question)
     seen: set[str] = set()
     for n, code in enumerate(value):
         if not isinstance(code, str) or code not in allowed:
@@ -227,9 +247,14 @@ def coerce(question: Question, value: object, path: str, errors: _Errors) -> obj
         if not isinstance(value, Mapping):
             errors.add(path, "type", "应为 {条目: 答案} 映射", "expected a mapping {item: answer}")
             return None
-        items = {item.id for item in question.items}
+        items = _members(question.items, lambda: (item.id for item in question.items))
+        scale = question.scale
+        low, high = (scale.min, scale.max) if scale is not None else (1, 0)  # (1, 0): no fast path
         out: dict[str, object] = {}
         for key, answer in value.items():
+            if type(answer) is int and key in items and low <= answer <= high:
+                out[key] = answer  # fast path: a valid point (exactly what _likert would accept)
+                continue
             if key not in items:
                 hint = did_you_mean(str(key), items)
                 errors.add(f"{path}.{key}", "unknown", f"未知的条目 '{key}'", f"unknown item '{key}'{hint}")
@@ -241,7 +266,7 @@ def coerce(question: Question, value: object, path: str, errors: _Errors) -> obj
                 out[key] = accepted
         return out or None
     if qtype == "single_choice":
-        allowed = question.choices.codes() if question.choices else ()
+        allowed = _choice_codes(question)
         if not isinstance(value, str) or value not in allowed:
             shown = str(value)[:40]
             errors.add(path, "choice", f"无效的选项 '{shown}'", f"invalid choice '{shown}'")
@@ -301,13 +326,13 @@ class _Env(Mapping[str, object]):
     """
 
     def __init__(self, questionnaire: Questionnaire, accepted: Mapping[str, object], cut: int | None) -> None:
+        plan = _plan(questionnaire)
         self.q = questionnaire
         self.accepted = accepted
         self.cut = cut
-        self.order = {q.id: n for n, q in enumerate(questionnaire.questions)}
-        self.owner = {
-            item.id: q.id for q in questionnaire.questions if q.type == "matrix" for item in q.items
-        }
+        self.order = plan.order
+        self.owner = plan.owner
+        self._gates = plan.gates
         self._values: dict[str, object] = {}
         self._relevant: dict[str, bool] = {}
         self._busy: set[str] = set()
@@ -360,22 +385,65 @@ class _Env(Mapping[str, object]):
     def _relevance(self, key: str) -> bool:
         if self.cut is not None and self.order[key] > self.cut:
             return False
-        question = self.q.question(key)
-        section = self.q.section_of(key)
-        for expression in (section.relevant, question.relevant):
-            if expression is not None:
-                try:
-                    if evaluate(expression.compiled, self) is not True:
-                        return False
-                except ExprEvalError:
+        for compiled in self._gates[key]:
+            try:
+                if evaluate(compiled, self) is not True:
                     return False
+            except ExprEvalError:
+                return False
         return True
+
+
+class _Plan:
+    """Everything about a questionnaire that validation needs and that does not depend on the answers."""
+
+    __slots__ = ("gates", "known", "order", "owner", "paths", "questionnaire", "questions")
+
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        self.questionnaire = questionnaire
+        self.questions = questionnaire.questions
+        self.known = {q.id: q for q in self.questions}
+        self.order = {q.id: n for n, q in enumerate(self.questions)}
+        self.owner = {item.id: q.id for q in self.questions if q.type == "matrix" for item in q.items}
+        gates: dict[str, tuple[Any, ...]] = {}
+        for question in self.questions:
+            section = questionnaire.section_of(question.id)
+            gates[question.id] = tuple(
+                expression.compiled
+                for expression in (section.relevant, question.relevant)
+                if expression is not None
+            )
+        self.gates = gates
+        self.paths = {q.id: f"answers.{q.id}" for q in self.questions}
+
+
+_PLANS: dict[int, _Plan] = {}
+
+
+def _plan(questionnaire: Questionnaire) -> _Plan:
+    """The (cached) plan of ``questionnaire``; the cache holds the questionnaire, so its id stays unique."""
+    plan = _PLANS.get(id(questionnaire))
+    if plan is None or plan.questionnaire is not questionnaire:
+        if len(_PLANS) >= 256:
+            _PLANS.clear()
+        plan = _PLANS[id(questionnaire)] = _Plan(questionnaire)
+    return plan
 
 
 def _screen_cut(questionnaire: Questionnaire, accepted: Mapping[str, object]) -> int | None:
     """Position of the first relevant screening question whose screen is false (None: eligible)."""
+    return _screen(questionnaire, accepted)[0]
+
+
+def _screen(questionnaire: Questionnaire, accepted: Mapping[str, object]) -> tuple[int | None, _Env]:
+    """(cut, env): ``env`` is the uncut environment, memoised; it is exactly ``_Env(..., cut)`` when cut is None."""
     env = _Env(questionnaire, accepted, None)
-    for position, question in enumerate(questionnaire.questions):
+    return _find_cut(env), env
+
+
+def _find_cut(env: _Env) -> int | None:
+    questionnaire = env.q
+    for position, question in enumerate(_plan(questionnaire).questions):
         if question.screen is None or not env.relevant(question.id):
             continue
         this = env[question.id]
@@ -402,11 +470,13 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]
             "answers", "type", "答案应为映射 {题目: 答案}", "answers must be a mapping {question: answer}"
         )
         return AnswerCheck(tuple(errors), True, {})
-    known = {q.id: q for q in questionnaire.questions}
+    plan = _plan(questionnaire)
+    known = plan.known
     accepted: dict[str, object] = {}
     invalid: set[str] = set()
+    paths = plan.paths
     for key, value in answers.items():
-        path = f"answers.{key}"
+        path = paths.get(key) or f"answers.{key}"
         question = known.get(key) if isinstance(key, str) else None
         if question is None or question.type == "note":
             hint = did_you_mean(str(key), [q for q in known if known[q].type != "note"])
@@ -418,32 +488,36 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]
         accepted[key] = coerce(question, value, path, errors)
         if len(errors) > before:
             invalid.add(key)
-    cut = _screen_cut(questionnaire, accepted)
-    env = _Env(questionnaire, accepted, cut)
+    cut, env = _screen(questionnaire, accepted)
+    if cut is not None:  # an eligible respondent keeps the screening environment and its memoised values
+        env = _Env(questionnaire, accepted, cut)
     values: dict[str, Any] = {}
     dropped: list[str] = []
-    for question in questionnaire.questions:
-        qid, path = question.id, f"answers.{question.id}"
+    for question in plan.questions:
+        qid = question.id
+        qtype = question.type
+        path = paths[qid]
         if not env.relevant(qid):
-            if qid in answers and answers[qid] is not None and question.type != "calculate":
+            if qid in answers and answers[qid] is not None and qtype != "calculate":
                 dropped.append(qid)
             continue
-        if question.type == "calculate":
+        if qtype == "calculate":
             if env[qid] is not None:
                 values[qid] = env[qid]
             continue
-        if qid in invalid and (question.type != "matrix" or not isinstance(answers.get(qid), Mapping)):
+        if qid in invalid and (qtype != "matrix" or not isinstance(answers.get(qid), Mapping)):
             continue  # already reported as malformed
         value = accepted.get(qid)
-        if question.type == "matrix" and question.required:
+        empty = value is None or value == [] or value == {}  # _empty(value)
+        if qtype == "matrix" and question.required:
             row = value if isinstance(value, Mapping) else {}
             raw_row = answers.get(qid) if isinstance(answers.get(qid), Mapping) else {}
             for item in question.items:
                 if item.id not in row and raw_row.get(item.id) is None:  # type: ignore[union-attr]
                     errors.add(f"{path}.{item.id}", "required", "必答", "an answer is required")
-        elif question.required and _empty(value):
+        elif question.required and empty:
             errors.add(path, "required", "必答", "an answer is required")
-        if _empty(value):
+        if empty:
             continue
         if question.constraint is not None:
             _constraint(question, env, value, path, errors)

@@ -82,7 +82,7 @@ class ResponseRow:
             self.received_at,
             self.duration_seconds,
             self.eligible,
-            json.dumps(list(self.quality_flags)),
+            _flags_json(self.quality_flags),
             self.status,
             self.status_reason,
         )
@@ -237,15 +237,38 @@ class SQLiteResponseStore:
         return outcomes
 
 
+def _flags_json(flags: tuple[str, ...]) -> str:
+    return json.dumps(list(flags)) if flags else "[]"
+
+
+def _sqlite_moment(moment: object) -> object:
+    if isinstance(moment, datetime.datetime):
+        if moment.tzinfo is datetime.UTC:
+            return str(moment)
+        return str(moment.astimezone(datetime.UTC) if moment.tzinfo else moment)
+    return moment
+
+
 def _sqlite_values(row: ResponseRow) -> tuple[object, ...]:
     """Row values as Piccolo stores them in SQLite (UUID text, UTC timestamps as text)."""
-    values = list(row.values())
-    values[0] = str(row.uuid)
-    for index in (8, 9, 10):
-        moment = values[index]
-        if isinstance(moment, datetime.datetime):
-            values[index] = str(moment.astimezone(datetime.UTC) if moment.tzinfo else moment)
-    return tuple(values)
+    return (
+        str(row.uuid),
+        row.campaign_id,
+        row.city_code,
+        row.venue_id,
+        row.questionnaire_id,
+        row.answers_json,
+        row.body_hash,
+        row.channel,
+        _sqlite_moment(row.started_at),
+        _sqlite_moment(row.submitted_at),
+        _sqlite_moment(row.received_at),
+        row.duration_seconds,
+        row.eligible,
+        _flags_json(row.quality_flags),
+        row.status,
+        row.status_reason,
+    )
 
 
 class PostgresResponseStore:

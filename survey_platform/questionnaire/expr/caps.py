@@ -8,6 +8,7 @@ very same numbers. ``expr.js`` also carries the same numbers as its defaults (a 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +27,26 @@ class Caps:
     max_round_digits: int = 10  # round(x, digits): 0 <= digits <= this
 
     def eval_json(self) -> dict[str, int]:
-        """The caps the evaluators need at run time, as shipped to the browser."""
-        keys = (
-            "max_depth",
-            "max_steps",
-            "max_string_length",
-            "max_regex_length",
-            "max_regex_repeat",
-            "max_regex_program",
-            "max_round_digits",
-        )
-        values = asdict(self)
-        return {key: values[key] for key in keys}
+        """The caps the evaluators need at run time, as shipped to the browser (a fresh dict each call)."""
+        return dict(_eval_json(self))
+
+
+_EVAL_KEYS = (
+    "max_depth",
+    "max_steps",
+    "max_string_length",
+    "max_regex_length",
+    "max_regex_repeat",
+    "max_regex_program",
+    "max_round_digits",
+)
+
+
+@lru_cache(maxsize=32)
+def _eval_json(caps: Caps) -> dict[str, int]:
+    """Cached body of :meth:`Caps.eval_json` (callers get a copy; the cache is never mutated)."""
+    values = asdict(caps)
+    return {key: values[key] for key in _EVAL_KEYS}
 
 
 CAPS = Caps()

@@ -99,17 +99,22 @@ class _Evaluation:
             )
 
     def eval(self, node: Any, depth: int) -> Any:
-        self.add_steps(1)
+        self.steps += 1  # add_steps(1), inlined: this is the hot path
+        if self.steps > self.max_steps:
+            raise ExprEvalError(
+                "steps", f"计算步数超过 {self.max_steps}", f"more than {self.max_steps} evaluation steps"
+            )
         if depth > self.max_depth:
             raise ExprEvalError("depth", "表达式嵌套过深", "expression nested too deeply")
         if not isinstance(node, list):
             if node is None or isinstance(node, bool | str) or is_number(node):
                 return node
             raise ExprEvalError("ast", "编译结果格式错误", f"malformed compiled expression: {node!r:.40}")
-        if not node or not isinstance(node[0], str) or node[0] not in _HANDLERS:
+        handler = _HANDLERS.get(node[0]) if node and isinstance(node[0], str) else None
+        if handler is None:
             raise ExprEvalError("ast", "编译结果格式错误", f"malformed compiled expression: {node!r:.40}")
         try:
-            return _HANDLERS[node[0]](self, node, depth + 1)
+            return handler(self, node, depth + 1)
         except (IndexError, TypeError, ValueError) as error:
             raise ExprEvalError(
                 "ast", "编译结果格式错误", f"malformed compiled expression: {error}"
@@ -510,6 +515,9 @@ _HANDLERS: dict[str, Handler] = {
 }
 
 
+_DEFAULT_CAPS: dict[str, int] = CAPS.eval_json()
+
+
 def evaluate(
     expr: Any, answers: Mapping[str, object], *, this: object = None, max_steps: int | None = None
 ) -> object:
@@ -517,15 +525,15 @@ def evaluate(
 
     Missing answers and answers of non-relevant questions are null. Pure; raises :class:`ExprEvalError`.
     """
-    caps: dict[str, int] = CAPS.eval_json()
+    caps: dict[str, int] = _DEFAULT_CAPS  # shared and never mutated; copied below when a compile ships others
     if isinstance(expr, Mapping):
         if expr.get("v") != AST_VERSION or "ast" not in expr:
             raise ExprEvalError(
                 "ast", "不支持的编译结果版本", f"unsupported compiled expression (v={expr.get('v')!r})"
             )
         shipped = expr.get("caps")
-        if isinstance(shipped, Mapping):
-            caps.update({key: int(value) for key, value in shipped.items() if key in caps})
+        if isinstance(shipped, Mapping) and shipped != caps:
+            caps = {**caps, **{key: int(value) for key, value in shipped.items() if key in caps}}
         tree = expr["ast"]
     else:
         tree = expr.ast
