@@ -64,9 +64,7 @@ class CampaignController(Controller):
         code: Annotated[str, CODE],
         principal: NamedDependency[Principal | None],
     ) -> Campaign:
-        campaign = await service.transition(code, "open", principal)
-        request.app.state.ingestor.forget(code)
-        return campaign
+        return await _transition(request, code, "open", principal)
 
     @post("/{code:str}/close", guards=[require("admin")], status_code=200)
     async def close_campaign(
@@ -75,9 +73,7 @@ class CampaignController(Controller):
         code: Annotated[str, CODE],
         principal: NamedDependency[Principal | None],
     ) -> Campaign:
-        campaign = await service.transition(code, "close", principal)
-        request.app.state.ingestor.forget(code)
-        return campaign
+        return await _transition(request, code, "close", principal)
 
     @post("/{code:str}/publish", guards=[require("admin")], status_code=200)
     async def publish_campaign(
@@ -86,9 +82,16 @@ class CampaignController(Controller):
         code: Annotated[str, CODE],
         principal: NamedDependency[Principal | None],
     ) -> Campaign:
-        campaign = await service.transition(code, "publish", principal)
-        request.app.state.ingestor.forget(code)
-        return campaign
+        return await _transition(request, code, "publish", principal)
+
+
+async def _transition(
+    request: Request[Any, Any, Any], code: str, action: str, principal: Principal | None
+) -> Campaign:
+    """Move a campaign to its next status and drop the ingestor's cached view of it, so submissions see it now."""
+    campaign = await service.transition(code, action, principal)
+    request.app.state.ingestor.forget(code)
+    return campaign
 
 
 class QuestionnaireController(Controller):
