@@ -47,6 +47,13 @@ def _with_database(work: Callable[[Settings], Awaitable[T]]) -> T:
     return asyncio.run(main())
 
 
+async def _migrate_and_register(settings: Settings) -> None:
+    """Migrations (applied by opening the database) and questionnaire registration, done once by the parent."""
+    from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+
+    await QuestionnaireCatalog().register_directory(settings.questionnaires_dir)
+
+
 def _fail(message: str) -> int:
     console.print(f"[red]{message}[/red]")
     return 1
@@ -71,6 +78,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings()
     host = args.host or settings.host
     port = args.port or settings.port
+    if args.workers < 1:
+        console.print("[red]--workers 至少为 1 / --workers must be at least 1[/red]")
+        return 2
+    if args.workers > 1:
+        if not settings.redis_url:
+            console.print(
+                "[red]多个工作进程需要 REDIS_URL（共享会话与限流）/ "
+                "several workers need REDIS_URL (shared sessions and rate limits)[/red]"
+            )
+            return 2
+        _with_database(_migrate_and_register)  # once, before the workers start
     console.print(
         f"survey-platform: http://{host}:{port}  ("
         + ("PostgreSQL" if settings.uses_postgres else f"SQLite {settings.sqlite_path.resolve()}")
@@ -85,6 +103,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         access_log=False,
         proxy_headers=False,
         server_header=False,
+        workers=args.workers,
     )
     return 0
 
@@ -286,6 +305,12 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--port", type=int, default=None, help="port (default 8000, or $PORT)")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes (default 1; more than one needs REDIS_URL for shared sessions and rate limits)",
     )
     serve.set_defaults(func=cmd_serve)
 

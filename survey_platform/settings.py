@@ -36,6 +36,8 @@ class Settings:
     max_batch_body_bytes: int = 32_000_000
     max_batch_items: int = 5_000
     max_photo_bytes: int = 10_000_000
+    # Photos sent together with one audit (multipart submission); its body limit is this × max_photo_bytes
+    max_audit_photos: int = 10
     # Public submissions per client address and minute (0 disables rate limiting)
     rate_limit_per_minute: int = 600
     # Group-commit writer: flush after this many rows or this many milliseconds
@@ -67,6 +69,11 @@ class Settings:
     @property
     def photos_dir(self) -> Path:
         return self.data_dir / "photos"
+
+    @property
+    def max_audit_upload_bytes(self) -> int:
+        """Body limit of a multipart audit: every photo at its maximum size plus room for the audit JSON."""
+        return self.max_audit_photos * self.max_photo_bytes + self.max_body_bytes
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -101,6 +108,7 @@ _ENV_FIELDS: dict[str, str] = {
     "SURVEY_MAX_BATCH_BODY_BYTES": "max_batch_body_bytes",
     "SURVEY_MAX_BATCH_ITEMS": "max_batch_items",
     "SURVEY_MAX_PHOTO_BYTES": "max_photo_bytes",
+    "SURVEY_MAX_AUDIT_PHOTOS": "max_audit_photos",
     "SURVEY_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
     "SURVEY_WRITE_BATCH_ROWS": "write_batch_rows",
     "SURVEY_WRITE_BATCH_MS": "write_batch_ms",

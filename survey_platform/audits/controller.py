@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response, Router, get, post, put
+from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.di import NamedDependency, Provide
+from litestar.exceptions import ClientException
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from litestar.response import File
 
 from survey_platform.accounts.guards import provide_signed_in, require
 from survey_platform.accounts.service import Principal
 from survey_platform.audits import service
-from survey_platform.audits.photos import photo_metadata, photo_path, store_photo
+from survey_platform.audits.photos import check_photo, photo_metadata, photo_path, store_photo
 from survey_platform.audits.schemas import (
     AuditCorrection,
     AuditDetail,
@@ -25,6 +32,13 @@ from survey_platform.audits.schemas import (
 )
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.settings import Settings
+from survey_platform.storage.errors import (
+    BadRequest,
+    FieldProblem,
+    InvalidInput,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 SHA = Parameter(pattern=r"^[0-9a-f]{64}$")
@@ -132,6 +146,225 @@ async def photo_file(request: Request[Any, Any, Any], sha256: Annotated[str, SHA
     return File(path=photo_path(settings.photos_dir, sha256), media_type=str(metadata["media_type"]))
 
 
+AUDIT_PART = "audit"
+PHOTOS_PART = "photos"
+MULTIPART_MEDIA = re.compile(r"^multipart/form-data\s*(;.*)?$", re.IGNORECASE)
+_MSGSPEC_PATH = re.compile(r" - at `(?P<path>[^`]*)`$")
+_BAD_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+async def _submit_audit_multipart(
+    request: Request[Any, Any, Any], campaign: Annotated[str, CODE], principal: NamedDependency[Principal]
+) -> Response[AuditDetail]:
+    """Submit an inspection together with its photos in one multipart/form-data request (assigned inspectors).
+
+    Parts: ``audit`` (one text part) holds the audit exactly as the JSON route takes it (``AuditSubmission``);
+    ``photos`` (file parts, at most ``SURVEY_MAX_AUDIT_PHOTOS``) hold JPEG, PNG or WebP photos, each checked
+    like ``POST /photos`` (type sniffed and matching the part's Content-Type, at most ``SURVEY_MAX_PHOTO_BYTES``).
+    Photo answers reference photos by SHA-256, whether sent in this request or uploaded before; every photo
+    sent must be referenced by a photo answer. File names are not used (photos are stored under their hash),
+    but a name with a directory part or control characters is refused. Other part names are refused.
+
+    201 stored; 200 identical re-send; 409 UUID reused with other content. Nothing is stored unless the whole
+    request is valid: the photos are written only after the audit has been validated, just before it is
+    inserted. Error paths: ``form:<part>`` names a part (``form:photos[2]``), ``$...`` a field of the audit.
+    """
+    settings: Settings = request.app.state.settings
+    if not MULTIPART_MEDIA.match(request.headers.get("content-type", "")):
+        raise UnsupportedMediaType(
+            "请求体须为 multipart/form-data / the request body must be multipart/form-data",
+            (
+                FieldProblem(
+                    "content-type", "media_type", "须为 multipart/form-data / expected multipart/form-data"
+                ),
+            ),
+        )
+    form = await _read_form(request)
+    try:
+        submission, attachments = await _audit_and_photos(form, settings, principal)
+        created, audit = await service.submit_audit(
+            campaign, submission, principal, _catalog(request), attachments
+        )
+    finally:
+        await form.close()
+    return Response(audit, status_code=201 if created else 200)
+
+
+async def _read_form(request: Request[Any, Any, Any]) -> FormMultiDict:
+    try:
+        return await request.form()
+    except ClientException as error:
+        if error.status_code == 413:
+            limit = request.route_handler.resolve_request_max_body_size()
+            raise PayloadTooLarge(
+                "请求体过大 / the request body is too large", (FieldProblem("$", "size", f"> {limit} bytes"),)
+            ) from None
+        if "too large" in str(error.detail).lower():  # Litestar's limit on the number of parts
+            raise PayloadTooLarge(
+                "表单部分过多 / too many parts", (FieldProblem("$", "max_items", "too many parts"),)
+            ) from None
+        raise BadRequest(
+            "multipart 格式无效 / malformed multipart/form-data",
+            (FieldProblem("$", "malformed", str(error.detail)[:200]),),
+        ) from None
+    except (UnicodeError, LookupError):
+        raise BadRequest(
+            "表单文本须为 UTF-8 / form text must be UTF-8",
+            (FieldProblem("$", "encoding", "表单文本字段无法解码 / a text part could not be decoded"),),
+        ) from None
+
+
+def _filename_problem(path: str, filename: str) -> FieldProblem | None:
+    if len(filename) > 255 or filename in {".", ".."} or _BAD_FILENAME.search(filename):
+        return FieldProblem(
+            f"{path}.filename",
+            "filename",
+            "文件名不能含目录或控制字符 / the file name must be a plain name without directories",
+        )
+    return None
+
+
+async def _audit_and_photos(
+    form: FormMultiDict, settings: Settings, principal: Principal
+) -> tuple[AuditSubmission, list[service.Attachment]]:
+    """The audit and the checked photos of a multipart submission, or an error naming every bad part."""
+    problems: list[FieldProblem] = []
+    texts: list[str] = []
+    files: list[tuple[str, UploadFile]] = []
+    photo_index = 0
+    for name, value in form.multi_items():
+        if name == AUDIT_PART:
+            if isinstance(value, UploadFile):
+                problems.append(
+                    FieldProblem(
+                        "form:audit", "type", "audit 须为文本字段 / the audit part must be text (JSON)"
+                    )
+                )
+            else:
+                texts.append(value)
+        elif name == PHOTOS_PART:
+            path = f"form:photos[{photo_index}]"
+            photo_index += 1
+            if isinstance(value, UploadFile):
+                files.append((path, value))
+            else:
+                problems.append(
+                    FieldProblem(path, "type", "照片须为文件 / photos must be file parts with a file name")
+                )
+        else:
+            shown = name[:100]
+            problems.append(
+                FieldProblem(
+                    f"form:{shown}", "unknown", f"未知字段 / unknown part {shown!r} (expected audit, photos)"
+                )
+            )
+    if not texts:
+        problems.append(FieldProblem("form:audit", "required", "缺少 audit 字段 / the audit part is missing"))
+    elif len(texts) > 1:
+        problems.append(FieldProblem("form:audit", "duplicate", "audit 字段只能有一个 / send one audit part"))
+    limit = settings.max_audit_photos
+    if len(files) > limit:
+        problems.append(
+            FieldProblem(
+                "form:photos", "max_items", f"每次最多 {limit} 张照片 / at most {limit} photos per audit"
+            )
+        )
+        files = []  # not worth checking
+    attachments: dict[str, service.Attachment] = {}
+    for path, upload in files:
+        if (problem := _filename_problem(path, upload.filename)) is not None:
+            problems.append(problem)
+        data = await upload.read(settings.max_photo_bytes + 1)
+        try:
+            sha256, _ = check_photo(data, upload.content_type, settings.max_photo_bytes, None)
+        except InvalidInput as error:
+            problems.extend(
+                FieldProblem(path if e.path == "$" else f"{path}.{e.path}", e.code, e.message)
+                for e in error.errors
+            )
+            continue
+        store = _storer(upload, sha256, settings, principal)
+        attachments.setdefault(sha256, service.Attachment(sha256, path, store))
+
+    submission: AuditSubmission | None = None
+    malformed: FieldProblem | None = None
+    if len(texts) == 1:
+        if len(texts[0].encode()) > settings.max_body_bytes:
+            raise PayloadTooLarge(
+                "audit 字段过大 / the audit part is too large",
+                (FieldProblem("form:audit", "size", f"> {settings.max_body_bytes} bytes"),),
+            )
+        try:
+            submission = msgspec.json.decode(texts[0], type=AuditSubmission, strict=False)  # as JSONBody
+        except msgspec.ValidationError as error:
+            message = str(error)
+            match = _MSGSPEC_PATH.search(message)
+            path = match.group("path") if match else "$"
+            reason = message[: match.start()] if match else message
+            problems.append(FieldProblem(path, "invalid", f"检查记录格式不符 / {reason}"[:500]))
+        except (msgspec.DecodeError, RecursionError) as error:
+            malformed = FieldProblem(
+                "form:audit",
+                "malformed",
+                f"audit 不是有效的 JSON / the audit part is not valid JSON: {error}"[:300],
+            )
+    if malformed is not None:
+        raise BadRequest("audit 不是有效的 JSON / the audit part is not valid JSON", (malformed, *problems))
+    if problems or submission is None:
+        raise InvalidInput("检查提交无效 / the multipart audit is invalid", tuple(problems))
+    return submission, list(attachments.values())
+
+
+def _storer(
+    upload: UploadFile, sha256: str, settings: Settings, principal: Principal
+) -> Callable[[], Awaitable[object]]:
+    """Stores one checked photo exactly like ``POST /photos``, checked again against its hash."""
+
+    async def store() -> object:
+        await upload.seek(0)
+        data = await upload.read(settings.max_photo_bytes + 1)
+        return await store_photo(
+            settings.photos_dir,
+            data,
+            upload.content_type,
+            settings.max_photo_bytes,
+            principal.user_id,
+            sha256,
+        )
+
+    return store
+
+
+def _multipart_operation(settings: Settings) -> type[Operation]:
+    """The OpenAPI operation of the multipart route, with its form documented (Litestar sees a raw body)."""
+    form = Schema(
+        type=OpenAPIType.OBJECT,
+        required=[AUDIT_PART],
+        properties={
+            AUDIT_PART: Schema(
+                type=OpenAPIType.STRING,
+                content_media_type="application/json",
+                description="The audit as JSON: the body of POST /campaigns/{campaign}/audits (AuditSubmission).",
+            ),
+            PHOTOS_PART: Schema(
+                type=OpenAPIType.ARRAY,
+                max_items=settings.max_audit_photos,
+                items=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY),
+                description="JPEG, PNG or WebP photos; answers reference them by SHA-256.",
+            ),
+        },
+    )
+
+    @dataclasses.dataclass
+    class MultipartAuditOperation(Operation):
+        def __post_init__(self) -> None:
+            self.request_body = RequestBody(
+                content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True
+            )
+
+    return MultipartAuditOperation
+
+
 def audit_router(settings: Settings) -> Router:
     upload = post(
         "/photos",
@@ -140,10 +373,19 @@ def audit_router(settings: Settings) -> Router:
         opt={"raw_body": True},
         name="upload_photo",
     )(_upload_photo)
+    submit_multipart = post(
+        "/campaigns/{campaign:str}/audits/multipart",
+        guards=[require("inspector")],
+        request_max_body_size=settings.max_audit_upload_bytes,
+        opt={"multipart": True},
+        name="submit_audit_multipart",
+        operation_class=_multipart_operation(settings),
+    )(_submit_audit_multipart)
     return Router(
         path="/api/v1",
         route_handlers=[
             submit_audit,
+            submit_multipart,
             list_audits,
             get_audit,
             correct_audit,

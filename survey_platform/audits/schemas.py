@@ -31,6 +31,16 @@ class AuditSubmission(msgspec.Struct, forbid_unknown_fields=True):
     submitted_at: datetime.datetime | None = None
 
 
+class BatchAudit(AuditSubmission, forbid_unknown_fields=True, kw_only=True):
+    """An audit inside an offline-sync batch names its campaign (photos must already be uploaded)."""
+
+    campaign: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]
+
+    def submission(self) -> AuditSubmission:
+        """The same audit as sent alone (so a re-send through either route is recognised)."""
+        return AuditSubmission(**{name: getattr(self, name) for name in AuditSubmission.__struct_fields__})
+
+
 class AuditCorrection(msgspec.Struct, forbid_unknown_fields=True):
     """A returned audit, corrected and sent back for review."""
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import Any
 
 import msgspec
@@ -19,6 +20,7 @@ from survey_platform.audits.schemas import (
     AuditDetail,
     AuditSubmission,
     AuditSummary,
+    BatchAudit,
     Location,
     ReviewEvent,
 )
@@ -27,9 +29,18 @@ from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import Campaign
 from survey_platform.campaigns.service import get_campaign
 from survey_platform.questionnaire import Questionnaire, validate_answers
+from survey_platform.responses.schemas import BatchItemResult, ItemError
 from survey_platform.storage import audit_log
 from survey_platform.storage.database import write_transaction
-from survey_platform.storage.errors import Conflict, FieldProblem, Forbidden, InvalidInput, NotFound
+from survey_platform.storage.errors import (
+    Conflict,
+    DomainError,
+    FieldProblem,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
 from survey_platform.storage.tables import Audit, AuditReview, BaseUser, CampaignInspector, Venue
 from survey_platform.storage.tables import Campaign as CampaignTable
 
@@ -85,13 +96,18 @@ async def _venue_in_scope(campaign: Campaign, venue_id: int) -> list[FieldProble
 
 
 async def _checked_values(
-    catalog: QuestionnaireCatalog, campaign: Campaign, answers: dict[str, Any], problems: list[FieldProblem]
+    catalog: QuestionnaireCatalog,
+    campaign: Campaign,
+    answers: dict[str, Any],
+    problems: list[FieldProblem],
+    attached: Collection[str] = (),
 ) -> tuple[dict[str, Any], list[str]]:
+    """Validated answers and the photos they reference; a photo must be uploaded or ``attached``."""
     questionnaire = await catalog.get(campaign.questionnaire_version)
     check = validate_answers(questionnaire, answers)
     problems.extend(FieldProblem(f"$.{e.path}", e.code, e.message) for e in check.errors)
     photos = photo_answers(questionnaire, check.values)
-    missing = await missing_photos({sha for _, sha in photos})
+    missing = await missing_photos({sha for _, sha in photos} - set(attached))
     problems.extend(
         FieldProblem(path, "missing_photo", f"照片未上传 / photo {sha} was not uploaded")
         for path, sha in photos
@@ -108,10 +124,42 @@ async def _assigned(campaign_id: int, user_id: int) -> bool:
     )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Attachment:
+    """A photo sent together with an audit, already checked; ``store`` saves it once the audit is accepted.
+
+    ``path`` names the part in error messages (e.g. ``form:photos[0]``).
+    """
+
+    sha256: str
+    path: str
+    store: Callable[[], Awaitable[object]]
+
+
 async def submit_audit(
-    campaign_code: str, data: AuditSubmission, principal: Principal, catalog: QuestionnaireCatalog
+    campaign_code: str,
+    data: AuditSubmission,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    attachments: Sequence[Attachment] = (),
 ) -> tuple[bool, AuditDetail]:
-    """Store an audit (201), recognise an identical re-send (200), refuse a reused UUID (409)."""
+    """Store an audit (201), recognise an identical re-send (200), refuse a reused UUID (409).
+
+    ``attachments`` are photos sent in the same request: the answers may reference them by SHA-256 as if
+    they had been uploaded before, each must be referenced, and they are stored only when the audit is valid.
+    """
+    created = await store_audit(campaign_code, data, principal, catalog, attachments)
+    return created, await get_audit(data.id, principal)
+
+
+async def store_audit(
+    campaign_code: str,
+    data: AuditSubmission,
+    principal: Principal,
+    catalog: QuestionnaireCatalog,
+    attachments: Sequence[Attachment] = (),
+) -> bool:
+    """:func:`submit_audit` without reading the stored audit back; returns whether it was created."""
     campaign = await get_campaign(campaign_code, include_drafts=False)
     if campaign.kind != "inspection":
         raise Conflict(
@@ -122,20 +170,76 @@ async def submit_audit(
     if not await _assigned(campaign.id, principal.user_id):
         raise Forbidden(f"未被分配到本活动 / you are not assigned to campaign {campaign_code!r}")
     problems = await _venue_in_scope(campaign, data.venue)
-    values, photos = await _checked_values(catalog, campaign, data.answers, problems)
+    attached = {a.sha256 for a in attachments}
+    values, photos = await _checked_values(catalog, campaign, data.answers, problems, attached)
+    problems.extend(
+        FieldProblem(
+            a.path,
+            "unreferenced",
+            f"照片未被任何照片题引用 / photo {a.sha256} is not referenced by any photo answer",
+        )
+        for a in attachments
+        if a.sha256 not in photos
+    )
     if problems:
         raise InvalidInput("检查记录无效 / the audit is invalid", tuple(problems))
     body_hash = audit_hash(campaign_code, data)
+    if attachments:
+        # Refuse a reused UUID before writing any photo (the insert below checks again, atomically). Should the
+        # insert still fail, the photos stay stored without an audit: content-addressed and harmless, like a
+        # two-step upload whose audit never came, and a re-send finds them in place.
+        await _refuse_conflict(data.id, body_hash, principal)
+        for attachment in attachments:
+            await attachment.store()
     now = datetime.datetime.now(datetime.UTC)
     flags = gps_flags(data.location)
     for attempt in (1, 2):
         try:
-            created = await _insert_once(campaign, data, principal, values, photos, body_hash, flags, now)
-            break
+            return await _insert_once(campaign, data, principal, values, photos, body_hash, flags, now)
         except Exception as error:  # a concurrent insert of the same UUID: look again, once
             if attempt == 2 or "unique" not in str(error).lower():
                 raise
-    return created, await get_audit(data.id, principal)
+    raise AssertionError("unreachable")
+
+
+async def _refuse_conflict(audit_id: uuid.UUID, body_hash: str, principal: Principal) -> None:
+    existing = (
+        await Audit.select(Audit.body_hash, Audit.inspector).where(Audit.uuid == audit_id).first().run()
+    )
+    if existing is not None and (
+        existing["body_hash"] != body_hash or existing["inspector"] != principal.user_id
+    ):
+        raise Conflict(f"该编号已用于不同内容 / audit {audit_id} was already stored with different content")
+
+
+async def submit_audit_batch(
+    items: Sequence[BatchAudit], principal: Principal | None, catalog: QuestionnaireCatalog
+) -> list[BatchItemResult]:
+    """The audits of an offline-sync batch, each stored or refused on its own (partial success).
+
+    Every item needs a signed-in inspector assigned to its campaign: for an anonymous request each item fails
+    with 401, for another role with 403; the photos must have been uploaded before (``POST /photos``).
+    """
+    results: list[BatchItemResult] = []
+    for index, item in enumerate(items):
+        try:
+            if principal is None:
+                raise Unauthorized("需要登录才能提交检查记录 / sign-in required to submit audits")
+            if principal.role != "inspector":
+                raise Forbidden("仅检查员可提交检查记录 / only inspectors can submit audits")
+            created = await store_audit(item.campaign, item.submission(), principal, catalog)
+            results.append(BatchItemResult(index=index, status=201 if created else 200, id=item.id))
+        except DomainError as error:
+            results.append(
+                BatchItemResult(
+                    index=index,
+                    status=error.status,
+                    id=item.id,
+                    detail=error.detail,
+                    errors=[ItemError(e.path, e.code, e.message) for e in error.errors],
+                )
+            )
+    return results
 
 
 async def _insert_once(
@@ -426,4 +530,4 @@ async def assigned_inspectors(campaign_code: str) -> list[int]:
     return sorted(row["inspector"] for row in rows)
 
 
-__all__ = ["BaseUser", "CampaignTable", "assign_inspectors", "submit_audit"]
+__all__ = ["BaseUser", "CampaignTable", "assign_inspectors", "submit_audit", "submit_audit_batch"]

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .expr import ExprEvalError, evaluate
+from .expr.fast import Evaluator, evaluator_for
 from .expr.temporal import temporal_key
 from .model import Question, Questionnaire, Scale, text
 from .read import did_you_mean
@@ -316,6 +317,56 @@ def coerce(question: Question, value: object, path: str, errors: _Errors) -> obj
     return None
 
 
+Coercer = Callable[[object, str, "_Errors"], object]
+
+
+def _coercer(question: Question) -> Coercer:
+    """:func:`coerce` for one question, answering the common valid values directly (same results by construction)."""
+    qtype = question.type
+    scale = question.scale
+    if qtype == "likert" and scale is not None:
+        low, high = scale.min, scale.max
+
+        def likert(value: object, path: str, errors: _Errors) -> object:
+            if type(value) is int and low <= value <= high:
+                return value
+            return coerce(question, value, path, errors)
+
+        return likert
+    if qtype == "matrix" and scale is not None:
+        items = frozenset(item.id for item in question.items)
+        low, high = scale.min, scale.max
+
+        def matrix(value: object, path: str, errors: _Errors) -> object:
+            if type(value) is dict and value and value.keys() <= items:
+                points = value.values()
+                if {type(point) for point in points} == {int} and low <= min(points) and max(points) <= high:
+                    return dict(value)
+            return coerce(question, value, path, errors)
+
+        return matrix
+    if qtype == "single_choice":
+        allowed = _choice_codes(question)
+
+        def single_choice(value: object, path: str, errors: _Errors) -> object:
+            if type(value) is str and value in allowed:
+                return value
+            return coerce(question, value, path, errors)
+
+        return single_choice
+    if qtype == "yes_no":
+
+        def yes_no(value: object, path: str, errors: _Errors) -> object:
+            return value if type(value) is bool else coerce(question, value, path, errors)
+
+        return yes_no
+
+    def general(value: object, path: str, errors: _Errors) -> object:
+        return coerce(question, value, path, errors)
+
+    return general
+
+
 # -- evaluation environment ------------------------------------------------------------------------------------
 
 
@@ -334,7 +385,7 @@ class _Env(Mapping[str, object]):
         self.owner = plan.owner
         self._gates = plan.gates
         self._values: dict[str, object] = {}
-        self._relevant: dict[str, bool] = {}
+        self._relevant: dict[str, bool] = dict(plan.ungated) if cut is None else {}
         self._busy: set[str] = set()
 
     def __iter__(self) -> Iterator[str]:
@@ -378,16 +429,17 @@ class _Env(Mapping[str, object]):
         return value
 
     def relevant(self, key: str) -> bool:
-        if key not in self._relevant:
-            self._relevant[key] = self._relevance(key)
-        return self._relevant[key]
+        found = self._relevant.get(key)
+        if found is None:
+            found = self._relevant[key] = self._relevance(key)
+        return found
 
     def _relevance(self, key: str) -> bool:
         if self.cut is not None and self.order[key] > self.cut:
             return False
-        for compiled in self._gates[key]:
+        for gate in self._gates[key]:
             try:
-                if evaluate(compiled, self) is not True:
+                if gate(self, None) is not True:
                     return False
             except ExprEvalError:
                 return False
@@ -397,7 +449,19 @@ class _Env(Mapping[str, object]):
 class _Plan:
     """Everything about a questionnaire that validation needs and that does not depend on the answers."""
 
-    __slots__ = ("gates", "known", "order", "owner", "paths", "questionnaire", "questions")
+    __slots__ = (
+        "coercers",
+        "constraints",
+        "gates",
+        "known",
+        "order",
+        "owner",
+        "paths",
+        "questionnaire",
+        "questions",
+        "screens",
+        "ungated",
+    )
 
     def __init__(self, questionnaire: Questionnaire) -> None:
         self.questionnaire = questionnaire
@@ -405,15 +469,25 @@ class _Plan:
         self.known = {q.id: q for q in self.questions}
         self.order = {q.id: n for n, q in enumerate(self.questions)}
         self.owner = {item.id: q.id for q in self.questions if q.type == "matrix" for item in q.items}
-        gates: dict[str, tuple[Any, ...]] = {}
+        gates: dict[str, tuple[Evaluator, ...]] = {}
         for question in self.questions:
             section = questionnaire.section_of(question.id)
             gates[question.id] = tuple(
-                expression.compiled
+                evaluator_for(expression.compiled)
                 for expression in (section.relevant, question.relevant)
                 if expression is not None
             )
         self.gates = gates
+        self.ungated = {
+            qid: True for qid, found in gates.items() if not found
+        }  # relevant unless screened out
+        self.coercers = {q.id: _coercer(q) for q in self.questions if q.type not in ("note", "calculate")}
+        self.screens = {
+            q.id: evaluator_for(q.screen.compiled) for q in self.questions if q.screen is not None
+        }
+        self.constraints = {
+            q.id: evaluator_for(q.constraint.compiled) for q in self.questions if q.constraint is not None
+        }
         self.paths = {q.id: f"answers.{q.id}" for q in self.questions}
 
 
@@ -442,15 +516,17 @@ def _screen(questionnaire: Questionnaire, accepted: Mapping[str, object]) -> tup
 
 
 def _find_cut(env: _Env) -> int | None:
-    questionnaire = env.q
-    for position, question in enumerate(_plan(questionnaire).questions):
-        if question.screen is None or not env.relevant(question.id):
+    plan = _plan(env.q)
+    screens = plan.screens
+    for position, question in enumerate(plan.questions):
+        screen = screens.get(question.id)
+        if screen is None or not env.relevant(question.id):
             continue
         this = env[question.id]
         if this is None:
             continue
         try:
-            result = evaluate(question.screen.compiled, env, this=this)
+            result = screen(env, this)
         except ExprEvalError:
             result = None
         if result is False:
@@ -475,17 +551,19 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]
     accepted: dict[str, object] = {}
     invalid: set[str] = set()
     paths = plan.paths
+    coercers = plan.coercers
     for key, value in answers.items():
-        path = paths.get(key) or f"answers.{key}"
-        question = known.get(key) if isinstance(key, str) else None
-        if question is None or question.type == "note":
+        coercer = coercers.get(key) if isinstance(key, str) else None
+        if coercer is None:
+            question = known.get(key) if isinstance(key, str) else None
+            if question is not None and question.type == "calculate":
+                continue  # computed below
+            path = paths.get(key) or f"answers.{key}"
             hint = did_you_mean(str(key), [q for q in known if known[q].type != "note"])
             errors.add(path, "unknown", f"未知的题目 '{key}'", f"unknown question '{key}'{hint}")
             continue
-        if question.type == "calculate":
-            continue  # computed below
         before = len(errors)
-        accepted[key] = coerce(question, value, path, errors)
+        accepted[key] = coercer(value, paths[key], errors)
         if len(errors) > before:
             invalid.add(key)
     cut, env = _screen(questionnaire, accepted)
@@ -520,15 +598,15 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]
         if empty:
             continue
         if question.constraint is not None:
-            _constraint(question, env, value, path, errors)
+            _constraint(question, plan.constraints[qid], env, path, errors)
         values[qid] = value
     return AnswerCheck(tuple(errors), cut is None, values, tuple(dropped))
 
 
-def _constraint(question: Question, env: _Env, value: object, path: str, errors: _Errors) -> None:
+def _constraint(question: Question, check: Evaluator, env: _Env, path: str, errors: _Errors) -> None:
     this = env[question.id] if question.type != "matrix" else None
     try:
-        result = evaluate(question.constraint.compiled, env, this=this)  # type: ignore[union-attr]
+        result = check(env, this)
     except ExprEvalError as exc:
         errors.append(FieldError(path, "expression", exc.message))
         return

@@ -12,7 +12,9 @@ from litestar.background_tasks import BackgroundTask
 from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.response import File, Stream
 
-from survey_platform.accounts.guards import require
+from survey_platform.accounts.guards import identify, require
+from survey_platform.audits.service import submit_audit_batch
+from survey_platform.bodies import OnePassBody
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.service import get_campaign
 from survey_platform.responses.export import answer_columns, campaign_rows, csv_chunks, write_xlsx
@@ -24,7 +26,7 @@ from survey_platform.storage.errors import FieldProblem, InvalidInput
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
 
-@post("/campaigns/{campaign:str}/responses")
+@post("/campaigns/{campaign:str}/responses", dto=OnePassBody[Submission], return_dto=None)
 async def submit_response(
     request: Request[Any, Any, Any], campaign: Annotated[str, CODE], data: JSONBody[Submission]
 ) -> Response[SubmissionResult]:
@@ -35,15 +37,30 @@ async def submit_response(
 
 
 async def _submit_batch(request: Request[Any, Any, Any], data: JSONBody[BatchRequest]) -> BatchResult:
-    """Offline sync: many responses at once, with a result per item (partial success)."""
+    """Offline sync: many responses and audits at once, with a result per item (partial success).
+
+    Responses need no account. Audits need a signed-in inspector assigned to each audit's campaign; without
+    one, every audit item fails on its own (401 anonymous, 403 otherwise) while the responses are still
+    stored. Audit photos are uploaded first (``POST /photos``) and referenced by SHA-256.
+    """
     ingestor: Ingestor = request.app.state.ingestor
     limit = request.app.state.settings.max_batch_items
-    if len(data.responses) > limit:
+    count = len(data.responses) + len(data.audits)
+    if count > limit:
+        path = "$" if data.audits else "$.responses"
         raise InvalidInput(
             f"一次最多提交 {limit} 条 / at most {limit} items per batch",
-            (FieldProblem("$.responses", "max_items", f"{len(data.responses)} > {limit}"),),
+            (FieldProblem(path, "max_items", f"{count} > {limit}"),),
         )
-    return await ingestor.submit_batch(data.responses)
+    result = await ingestor.submit_batch(data.responses)
+    if data.audits:
+        principal = await identify(request)
+        audits = await submit_audit_batch(data.audits, principal, request.app.state.questionnaires)
+        result.audits = audits
+        result.audits_created = sum(1 for r in audits if r.status == 201)
+        result.audits_replayed = sum(1 for r in audits if r.status == 200)
+        result.audits_failed = sum(1 for r in audits if r.status >= 400)
+    return result
 
 
 @get("/campaigns/{campaign:str}/export", guards=[require("admin")], tags=["exports"])
@@ -78,7 +95,12 @@ async def export_responses(
 def response_router(settings: Settings) -> Router:
     """The submission routes; the batch route's body limit comes from ``settings``."""
     submit_batch = post(
-        "/batch", status_code=200, request_max_body_size=settings.max_batch_body_bytes, name="submit_batch"
+        "/batch",
+        status_code=200,
+        request_max_body_size=settings.max_batch_body_bytes,
+        name="submit_batch",
+        dto=OnePassBody[BatchRequest],
+        return_dto=None,
     )(_submit_batch)
     return Router(
         path="/api/v1", route_handlers=[submit_response, submit_batch, export_responses], tags=["responses"]

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from survey_platform.audits.schemas import BatchAudit
 from survey_platform.places.schemas import CityCode
 
 Channel = Literal["intercept", "qr", "online", "phone", "app"]
@@ -49,7 +50,8 @@ class ItemError(msgspec.Struct):
 
 
 class BatchItemResult(msgspec.Struct, omit_defaults=True):
-    """Per-item outcome: status 201 stored, 200 identical re-send, 409 UUID conflict, 422/404 invalid."""
+    """Per-item outcome: status 201 stored, 200 identical re-send, 409 UUID conflict, 422/404 invalid,
+    401/403 (audits) not signed in as an inspector assigned to the campaign."""
 
     index: int
     status: int
@@ -60,11 +62,21 @@ class BatchItemResult(msgspec.Struct, omit_defaults=True):
 
 
 class BatchRequest(msgspec.Struct, forbid_unknown_fields=True):
+    """Offline sync: responses (anonymous) and audits (a signed-in inspector assigned to each campaign)."""
+
     responses: list[BatchSubmission] = msgspec.field(default_factory=list)
+    audits: list[BatchAudit] = msgspec.field(default_factory=list)
 
 
 class BatchResult(msgspec.Struct):
+    """``created``/``replayed``/``failed`` and ``results`` are about the responses; ``audits_*`` and
+    ``audits`` about the audits (each item's ``index`` is its position in its own list)."""
+
     created: int
     replayed: int
     failed: int
     results: list[BatchItemResult]
+    audits_created: int = 0
+    audits_replayed: int = 0
+    audits_failed: int = 0
+    audits: list[BatchItemResult] = msgspec.field(default_factory=list)

@@ -13,7 +13,7 @@ import msgspec
 
 from survey_platform.campaigns.lifecycle import accepts_submissions
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
-from survey_platform.questionnaire import validate_answers
+from survey_platform.questionnaire import Questionnaire, validate_answers
 from survey_platform.responses.rules import CampaignContext, quality_flags, scope_problems, status_of, timing
 from survey_platform.responses.schemas import (
     BatchItemResult,
@@ -119,6 +119,17 @@ class Ingestor:
         self, campaign: CampaignContext, submission: Submission, received_at: datetime.datetime
     ) -> ResponseRow:
         """Validate one submission (every bad field reported) and build its row."""
+        questionnaire = await self.catalog.get(campaign.questionnaire_version)
+        return self.prepare_with(campaign, questionnaire, submission, received_at)
+
+    def prepare_with(
+        self,
+        campaign: CampaignContext,
+        questionnaire: Questionnaire,
+        submission: Submission,
+        received_at: datetime.datetime,
+    ) -> ResponseRow:
+        """:meth:`prepare` once the campaign's questionnaire is at hand (pure: no I/O, no awaiting)."""
         if not accepts_submissions(campaign.status):
             raise Conflict(
                 f"活动未开放 / campaign {campaign.code!r} is {campaign.status}, not open for responses"
@@ -128,7 +139,6 @@ class Ingestor:
         )
         duration, timing_problems = timing(submission.started_at, submission.submitted_at, received_at)
         problems.extend(timing_problems)
-        questionnaire = await self.catalog.get(campaign.questionnaire_version)
         check = validate_answers(questionnaire, submission.answers)
         problems.extend(FieldProblem(f"$.{error.path}", error.code, error.message) for error in check.errors)
         if problems:
@@ -156,6 +166,14 @@ class Ingestor:
             status_reason=reason,
         )
 
+    async def _context(self, code: str) -> tuple[CampaignContext, Questionnaire] | DomainError:
+        """A batch's view of one campaign: its context and questionnaire, or the error every item of it gets."""
+        try:
+            campaign = await self.campaign(code)
+            return campaign, await self.catalog.get(campaign.questionnaire_version)
+        except DomainError as error:
+            return error
+
     def result(self, stored: StoredSummary) -> SubmissionResult:
         return SubmissionResult(
             id=stored.uuid,
@@ -168,9 +186,11 @@ class Ingestor:
 
     async def submit(self, code: str, submission: Submission) -> tuple[bool, SubmissionResult]:
         """Store one submission; returns (created, result). Raises Conflict for a UUID reused with other content."""
-        campaign = await self.campaign(code)
-        row = await self.prepare(campaign, submission, datetime.datetime.now(datetime.UTC))
-        (outcome,) = await self.writer.write([row])
+        with self.writer.expecting():
+            campaign = await self.campaign(code)
+            row = await self.prepare(campaign, submission, datetime.datetime.now(datetime.UTC))
+            queued = self.writer.enqueue([row])
+        (outcome,) = await asyncio.shield(queued)
         if outcome.kind == "conflict":
             raise Conflict(
                 f"该编号已用于不同内容 / response {submission.id} was already stored with different content"
@@ -183,12 +203,17 @@ class Ingestor:
         results: list[BatchItemResult | None] = [None] * len(items)
         rows: list[ResponseRow] = []
         positions: list[int] = []
+        contexts: dict[str, tuple[CampaignContext, Questionnaire] | DomainError] = {}
         for index, item in enumerate(items):
             if index % BATCH_YIELD_EVERY == BATCH_YIELD_EVERY - 1:
                 await asyncio.sleep(0)  # let other requests run while a large batch is validated
             try:
-                campaign = await self.campaign(item.campaign)
-                rows.append(await self.prepare(campaign, item, received_at))
+                context = contexts.get(item.campaign)
+                if context is None:
+                    context = contexts[item.campaign] = await self._context(item.campaign)
+                if isinstance(context, DomainError):
+                    raise context
+                rows.append(self.prepare_with(*context, item, received_at))
                 positions.append(index)
             except DomainError as error:
                 results[index] = BatchItemResult(

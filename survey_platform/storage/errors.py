@@ -26,6 +26,23 @@ class DomainError(Exception):
         self.errors = errors
 
 
+class BadRequest(DomainError):
+    """Input that cannot be read at all (malformed JSON or multipart)."""
+
+    status = 400
+    title = "Bad request"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    title = "Content too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    title = "Unsupported media type"
+
+
 class NotFound(DomainError):
     status = 404
     title = "Not found"

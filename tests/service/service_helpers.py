@@ -251,8 +251,15 @@ class LiveServer:
 
 
 async def empty_postgres(database_url: str) -> None:
+    """Empty every table before a test.
+
+    ``audit_log`` refuses TRUNCATE through a trigger (append-only); this connection alone switches to
+    ``session_replication_role = replica``, under which ordinary triggers do not fire. The setting dies with the
+    connection, so the application's own connections keep the guard.
+    """
     connection = await asyncpg.connect(database_url)
     try:
+        await connection.execute("SET session_replication_role = replica")
         tables = await connection.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'migration'"
         )

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
+import asyncpg
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from piccolo.apps.user.tables import BaseUser
-from service_helpers import PASSWORD, bearer, headers_for, in_app, make_account
+from service_helpers import PASSWORD, bearer, empty_postgres, headers_for, in_app, make_account
+
+from survey_platform.settings import Settings
 
 
 async def test_login_gives_token_and_cookie(client: AsyncTestClient[Litestar]) -> None:
@@ -80,3 +87,54 @@ async def test_logout_ends_the_session(client: AsyncTestClient[Litestar]) -> Non
     client.cookies.clear()
     assert (await client.post("/api/v1/auth/logout", headers=headers)).status_code == 204
     assert (await client.get("/api/v1/auth/me", headers=headers)).status_code == 401
+
+
+async def _raw(settings: Settings, statement: str) -> list[Any]:
+    """Run one SQL statement on a connection of its own (not the application's)."""
+    if settings.database_url:
+        connection = await asyncpg.connect(settings.database_url)
+        try:
+            return [tuple(row) for row in await connection.fetch(statement)]
+        finally:
+            await connection.close()
+    lite = sqlite3.connect(settings.sqlite_path, timeout=30)
+    try:
+        with lite:  # commits, or rolls back on error
+            return lite.execute(statement).fetchall()
+    finally:
+        lite.close()
+
+
+async def test_audit_log_is_append_only_in_the_database(
+    client: AsyncTestClient[Litestar], settings: Settings, backend: str
+) -> None:
+    admin = await headers_for(client, "admin")
+    city = {"code": "hefei", "name_zh": "合肥"}
+    assert (await client.post("/api/v1/cities", json=city, headers=admin)).status_code == 201
+    before = await _raw(settings, "SELECT * FROM audit_log ORDER BY id")
+    assert before and any("city.create" in row for row in before)
+    entry = before[-1][0]
+    refused = [
+        f"UPDATE audit_log SET actor = 'mallory' WHERE id = {entry}",
+        "UPDATE audit_log SET detail = '{}'",
+        f"DELETE FROM audit_log WHERE id = {entry}",
+        "DELETE FROM audit_log",
+    ]
+    if backend == "postgres":
+        refused.append("TRUNCATE audit_log")
+    error = asyncpg.PostgresError if backend == "postgres" else sqlite3.DatabaseError
+    for statement in refused:
+        with pytest.raises(error, match="append-only"):
+            await _raw(settings, statement)
+    assert await _raw(settings, "SELECT * FROM audit_log ORDER BY id") == before
+    # appending still works, through the service
+    city = {"code": "bengbu", "name_zh": "蚌埠"}
+    assert (await client.post("/api/v1/cities", json=city, headers=admin)).status_code == 201
+    assert len(await _raw(settings, "SELECT * FROM audit_log")) == len(before) + 1
+
+    if backend == "postgres":
+        # the suite's cleanup empties the log on a connection of its own, and the guard stays on for others
+        await empty_postgres(settings.database_url)
+        assert await _raw(settings, "SELECT count(*) FROM audit_log") == [(0,)]
+        with pytest.raises(asyncpg.PostgresError, match="append-only"):
+            await _raw(settings, "DELETE FROM audit_log")

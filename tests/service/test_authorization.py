@@ -7,7 +7,9 @@ The test also checks that the matrix names every route of the application, so a 
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from litestar import Litestar
@@ -20,12 +22,23 @@ STAFF = {"reviewer", "admin"}
 ADMIN = {"admin"}
 
 
+@dataclass(frozen=True)
+class Multipart:
+    """A multipart/form-data body: text fields and (name, (filename, bytes, content type)) files."""
+
+    data: dict[str, str]
+    files: list[tuple[str, tuple[str, bytes, str]]]
+
+
 def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str, int]]]:
-    """(method, path, JSON body or bytes, allowed principals, exact statuses expected for some principals)."""
+    """(method, path, JSON body, bytes or Multipart, allowed principals, exact statuses for some principals)."""
     audit, sha, venue = ctx["audit"], ctx["sha"], ctx["venue"]
     city = {"code": "x", "name_zh": "某市"}
     venue_body = {"name": "店", "category": "restaurant", "city": "taiyuan"}
     new_audit = {"id": str(uuid.uuid4()), "venue": venue, "answers": {"counter_payment": True}}
+    answers = {"counter_payment": False, "counter_photo": [sha]}
+    with_photo = {"id": str(uuid.uuid4()), "venue": venue, "answers": answers}
+    multipart = Multipart({"audit": json.dumps(with_photo)}, [("photos", ("counter.png", PNG, "image/png"))])
     return [
         ("GET", "/health", None, ALL, {}),
         ("POST", "/api/v1/auth/login", {"username": "nobody", "password": "wrong-password"}, set(), {}),
@@ -62,6 +75,13 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
             "POST",
             "/api/v1/campaigns/qr-2026/audits",
             new_audit,
+            {"inspector"},
+            {"inspector": 201, "other": 403},
+        ),
+        (
+            "POST",
+            "/api/v1/campaigns/qr-2026/audits/multipart",
+            multipart,
             {"inspector"},
             {"inspector": 201, "other": 403},
         ),
@@ -102,7 +122,9 @@ async def test_every_endpoint_for_every_principal(app: Litestar, client: AsyncTe
             if path == "/api/v1/auth/logout":
                 continue  # would end the session used by later rows; covered below
             kwargs: dict[str, Any] = {"headers": dict(headers[principal])}
-            if isinstance(body, bytes):
+            if isinstance(body, Multipart):
+                kwargs["data"], kwargs["files"] = body.data, body.files
+            elif isinstance(body, bytes):
                 kwargs["content"] = body
                 kwargs["headers"]["content-type"] = "image/png"
             elif body is not None:

@@ -1,0 +1,103 @@
+"""One-pass JSON request bodies for the submission routes, documented in OpenAPI like ``JSONBody``.
+
+Litestar decodes a ``JSONBody[T]`` body to Python builtins and then converts those into ``T``. For the public
+submission routes (a response; a batch of hundreds) the second pass costs as much as the first, so
+:class:`OnePassBody` (a Litestar DTO used only for the request body) decodes the bytes straight into ``T`` with
+msgspec, under the same non-strict rules Litestar applies (``strict=False``: ``"3"`` is accepted for an integer),
+and reports failures as the app's other errors: 400 for unreadable JSON, 422 with the JSON path of a value that
+breaks the schema. The OpenAPI schema of the body is Litestar's own for ``T``.
+
+    @post("/things", dto=OnePassBody[Thing], return_dto=None)
+    async def create(data: Thing) -> ...
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Generator
+from typing import Any, ClassVar, TypeVar
+
+import msgspec
+from litestar.dto import AbstractDTO
+from litestar.dto._backend import DTOBackend
+from litestar.dto.data_structures import DTOFieldDefinition
+from litestar.openapi.spec import Reference, Schema
+from litestar.typing import FieldDefinition
+
+from survey_platform.storage.errors import BadRequest, FieldProblem, InvalidInput
+
+T = TypeVar("T")
+_AT_PATH = re.compile(r" - at `(?P<path>[^`]*)`$")
+
+
+def decode_error(error: msgspec.MsgspecError) -> BadRequest | InvalidInput:
+    """The problem for a body msgspec could not decode: 422 with the field path, or 400 for unreadable JSON."""
+    message = str(error)
+    if isinstance(error, msgspec.ValidationError):
+        match = _AT_PATH.search(message)
+        path = match.group("path") if match else "$"
+        if match:
+            message = message[: match.start()]
+        detail = "请求体不符合格式 / the request body does not match the schema"
+        return InvalidInput(detail, (FieldProblem(path, "invalid", message[:500]),))
+    detail = f"请求体不是有效的 JSON / the request body is not valid JSON: {message[:200]}"
+    return BadRequest(detail, (FieldProblem("$", "malformed", message[:500]),))
+
+
+class OnePassBody(AbstractDTO[T]):
+    """A request-body-only DTO: ``decode_bytes`` is one ``msgspec.json.Decoder(T, strict=False)`` call."""
+
+    _decoders: ClassVar[dict[type, msgspec.json.Decoder[Any]]] = {}
+
+    @classmethod
+    def _decoder(cls) -> msgspec.json.Decoder[Any]:
+        decoder = OnePassBody._decoders.get(cls.model_type)
+        if decoder is None:
+            decoder = OnePassBody._decoders[cls.model_type] = msgspec.json.Decoder(
+                cls.model_type, strict=False
+            )
+        return decoder
+
+    def decode_bytes(self, value: bytes) -> Any:
+        try:
+            return self._decoder().decode(value)
+        except msgspec.MsgspecError as error:
+            raise decode_error(error) from None
+
+    def decode_builtins(self, value: dict[str, Any]) -> Any:
+        try:
+            return msgspec.convert(value, self.model_type, strict=False)
+        except msgspec.MsgspecError as error:
+            raise decode_error(error) from None
+
+    @classmethod
+    def create_for_field_definition(
+        cls, field_definition: FieldDefinition, handler_id: str, backend_cls: type[DTOBackend] | None = None
+    ) -> None:
+        if field_definition.name != "data":
+            raise TypeError("OnePassBody decodes request bodies only: pass return_dto=None")
+        if not field_definition.is_subclass_of(cls.model_type):
+            raise TypeError(
+                f"OnePassBody[{cls.model_type.__name__}] used for {field_definition.annotation!r}"
+            )
+
+    @classmethod
+    def create_openapi_schema(
+        cls, field_definition: FieldDefinition, handler_id: str, schema_creator: Any
+    ) -> Reference | Schema:
+        return schema_creator.for_field_definition(  # type: ignore[no-any-return]
+            FieldDefinition.from_annotation(
+                cls.model_type, kwarg_definition=field_definition.kwarg_definition
+            )
+        )
+
+    @classmethod
+    def generate_field_definitions(cls, model_type: type[Any]) -> Generator[DTOFieldDefinition, None, None]:
+        yield from ()  # no transfer model: msgspec decodes into the type itself
+
+    @classmethod
+    def detect_nested_field(cls, field_definition: FieldDefinition) -> bool:
+        return False
+
+
+__all__ = ["OnePassBody", "decode_error"]

@@ -1,0 +1,165 @@
+"""The group-commit writer and the one-pass body decoding of the submission routes, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime
+import secrets
+import time
+import uuid
+
+from litestar.testing import AsyncTestClient
+from service_helpers import in_app, open_campaign, submission
+
+from survey_platform.app import create_app
+from survey_platform.settings import Settings
+from survey_platform.storage.tables import Campaign, SurveyResponse
+from survey_platform.storage.writer import GroupCommitWriter, ResponseRow
+
+LONG_LINGER_MS = 5_000.0  # far longer than any of these tests may take
+
+
+def _row(campaign: dict[str, object], **changes: object) -> ResponseRow:
+    now = datetime.datetime.now(datetime.UTC)
+    fields: dict[str, object] = {
+        "uuid": uuid.uuid4(),
+        "campaign_id": campaign["id"],
+        "city_code": "wuxi",
+        "venue_id": None,
+        "questionnaire_id": campaign["questionnaire"],
+        "answers_json": '{"q_overall": 8}',
+        "body_hash": secrets.token_hex(32),
+        "channel": "intercept",
+        "started_at": now - datetime.timedelta(minutes=9),
+        "submitted_at": now,
+        "received_at": now,
+        "duration_seconds": 540.0,
+        "eligible": True,
+        "quality_flags": (),
+        "status": "valid",
+        "status_reason": "",
+        **changes,
+    }
+    return ResponseRow(**fields)  # type: ignore[arg-type]
+
+
+async def _campaign() -> dict[str, object]:
+    row = (
+        await Campaign.select(Campaign.id, Campaign.questionnaire).where(Campaign.code == "mini-2026").first()
+    )
+    assert row is not None
+    return row
+
+
+async def test_writer_commits_at_once_unless_a_write_is_announced(settings: Settings) -> None:
+    app = create_app(dataclasses.replace(settings, write_batch_ms=LONG_LINGER_MS))
+    async with AsyncTestClient(app=app) as client:
+        await open_campaign(client)
+
+        async def scenario() -> dict[str, object]:
+            writer: GroupCommitWriter = app.state.writer
+            campaign = await _campaign()
+            started = time.monotonic()
+            (alone,) = await writer.write([_row(campaign)])
+            lone_seconds = time.monotonic() - started
+            batches_before = writer.batches
+            with writer.expecting():  # a request still validating: the writer waits for it
+                first = asyncio.ensure_future(writer.write([_row(campaign)]))
+                await asyncio.sleep(0.3)
+                held = not first.done()
+                second = writer.enqueue([_row(campaign), _row(campaign)])
+            released = time.monotonic()
+            outcomes = await first, await second
+            after_release = time.monotonic() - released
+            return {
+                "alone": alone.kind,
+                "lone_seconds": lone_seconds,
+                "held": held,
+                "after_release": after_release,
+                "kinds": [o.kind for group in outcomes for o in group],
+                "batches": writer.batches - batches_before,
+                "stored": await SurveyResponse.count(),
+            }
+
+        seen = await in_app(client, scenario)
+    assert seen["alone"] == "created"
+    assert seen["lone_seconds"] < LONG_LINGER_MS / 1000 / 2  # did not sit out the linger
+    assert seen["held"] is True
+    assert seen["after_release"] < LONG_LINGER_MS / 1000 / 2  # committed once the last announced one queued
+    assert seen["kinds"] == ["created"] * 3
+    assert seen["batches"] == 1  # the announced request joined the waiting one: one transaction
+    assert seen["stored"] == 4
+
+
+async def test_writer_classifies_resends_and_conflicts_in_and_across_batches(settings: Settings) -> None:
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await open_campaign(client)
+
+        async def scenario() -> list[list[str]]:
+            writer: GroupCommitWriter = app_writer(client)
+            campaign = await _campaign()
+            original = _row(campaign)
+            same = _row(campaign, uuid=original.uuid, body_hash=original.body_hash)  # an identical re-send
+            other = _row(campaign, uuid=original.uuid)  # same UUID, different body hash
+            first = await writer.write([original, same, other])
+            second = await writer.write([same, other, _row(campaign)])
+            return [[o.kind for o in first], [o.kind for o in second]]
+
+        kinds = await in_app(client, scenario)
+    assert kinds == [["created", "replayed", "conflict"], ["replayed", "conflict", "created"]]
+
+
+def app_writer(client: AsyncTestClient) -> GroupCommitWriter:  # type: ignore[type-arg]
+    return client.app.state.writer  # type: ignore[no-any-return]
+
+
+async def test_timestamps_keep_their_instant_whatever_the_offset(settings: Settings) -> None:
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await open_campaign(client)
+        body = submission(started_at="2026-05-01T17:00:00+08:00", submitted_at="2026-05-01T09:09:30Z")
+        reply = await client.post("/api/v1/campaigns/mini-2026/responses", json=body)
+        assert reply.status_code == 201, reply.text
+        naive = await client.post(
+            "/api/v1/campaigns/mini-2026/responses", json=submission(started_at="2026-05-01T09:00:00")
+        )
+        assert naive.status_code == 422 and naive.json()["errors"][0]["path"] == "$.started_at"
+
+        async def stored() -> dict[str, object]:
+            row = await (
+                SurveyResponse.select(SurveyResponse.started_at, SurveyResponse.duration_seconds)
+                .where(SurveyResponse.uuid == uuid.UUID(body["id"]))
+                .first()
+            )
+            assert row is not None
+            return row
+
+        row = await in_app(client, stored)
+    started = row["started_at"]
+    assert started.replace(tzinfo=started.tzinfo or datetime.UTC) == datetime.datetime(
+        2026, 5, 1, 9, 0, tzinfo=datetime.UTC
+    )
+    assert row["duration_seconds"] == 570.0
+
+
+async def test_bodies_decode_in_one_pass_with_litestar_rules_and_paths(settings: Settings) -> None:
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await open_campaign(client)
+        url = "/api/v1/campaigns/mini-2026/responses"
+        lenient = await client.post(url, json=submission(questionnaire_version="1", venue=None))
+        assert lenient.status_code in (201, 422), (
+            lenient.text
+        )  # "1" is read as 1 (Litestar's non-strict rules)
+        assert all(e["path"] != "$.questionnaire_version" for e in lenient.json().get("errors", []))
+        bad = await client.post(url, json=submission(channel="fax"))
+        assert bad.status_code == 422
+        assert [e["path"] for e in bad.json()["errors"]] == ["$.channel"]
+        batch = await client.post(
+            "/api/v1/batch", json={"responses": [{**submission(), "campaign": "mini-2026", "city": 7}]}
+        )
+        assert batch.status_code == 422
+        assert [e["path"] for e in batch.json()["errors"]] == ["$.responses[0].city"]
+        truncated = await client.post(
+            "/api/v1/batch", content=b'{"responses": [{"id": ', headers={"content-type": "application/json"}
+        )
+        assert truncated.status_code == 400 and truncated.json()["errors"][0]["code"] == "malformed"
