@@ -212,8 +212,8 @@ def main() -> int:
             str(port),
             "--log-level",
             "warning",
-            "--workers",
-            str(args.workers),
+            # only when asked, so the script also drives older checkouts (PYTHONPATH) for before/after runs
+            *(["--workers", str(args.workers)] if args.workers != 1 else []),
         ],
         env=env,
         stdout=subprocess.DEVNULL,

@@ -28,6 +28,7 @@ from survey_platform.accounts.sessions import SessionRegistry
 from survey_platform.audits.controller import audit_router
 from survey_platform.campaigns.controller import CampaignController, QuestionnaireController
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.gc_tuning import tuned_collector
 from survey_platform.places.controller import CityController, VenueController
 from survey_platform.responses.controller import response_router
 from survey_platform.responses.service import Ingestor
@@ -189,8 +190,19 @@ async def health(request: Request[Any, Any, Any]) -> dict[str, str]:
     }
 
 
-def create_app(settings: Settings | None = None) -> Litestar:
-    """A new application for ``settings`` (default: from the environment)."""
+def create_served_app() -> Litestar:
+    """The application `survey-platform serve` runs in each worker process: settings from the environment, and
+    the garbage collector tuned for serving once start-up is done (unless ``SURVEY_GC_TUNING=0``)."""
+    settings = Settings.from_env()
+    return create_app(settings, tune_gc=settings.gc_tuning)
+
+
+def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Litestar:
+    """A new application for ``settings`` (default: from the environment).
+
+    ``tune_gc`` changes process-wide garbage-collector settings while the application runs (see
+    :mod:`survey_platform.gc_tuning`): for the one application of a serving process, not for tests that build many.
+    """
     settings = settings or Settings.from_env()
     database = Database(settings)
     stores, redis = _stores(settings)
@@ -218,7 +230,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await catalog.register_directory(settings.questionnaires_dir)
             await writer.start()
             try:
-                yield
+                with tuned_collector() if tune_gc else contextlib.nullcontext():
+                    yield
             finally:
                 await writer.stop()
         finally:

@@ -95,7 +95,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         + ")"
     )
     uvicorn.run(
-        "survey_platform.app:create_app",
+        "survey_platform.app:create_served_app",
         factory=True,
         host=host,
         port=port,

@@ -56,6 +56,8 @@ class Settings:
     address_salt: str = ""
     # Responses faster than this many seconds are flagged as speeding
     min_duration_seconds: float = 60.0
+    # `serve`: freeze the objects alive after start-up and collect garbage less often (see survey_platform/gc_tuning.py)
+    gc_tuning: bool = True
 
     @property
     def sqlite_path(self) -> Path:
@@ -120,6 +122,7 @@ _ENV_FIELDS: dict[str, str] = {
     "SURVEY_COOKIE_SECURE": "cookie_secure",
     "SURVEY_ADDRESS_SALT": "address_salt",
     "SURVEY_MIN_DURATION_SECONDS": "min_duration_seconds",
+    "SURVEY_GC_TUNING": "gc_tuning",
 }
 
 

@@ -15,6 +15,7 @@ import concurrent.futures
 import contextlib
 import dataclasses
 import datetime
+import functools
 import json
 import logging
 import sqlite3
@@ -48,6 +49,7 @@ COLUMNS: tuple[str, ...] = (
 )
 SUMMARY_SQL = "uuid, campaign, body_hash, status, eligible, quality_flags, received_at"
 SQLITE_LOOKUP_CHUNK = 500  # parameters per IN (...) lookup, far below SQLite's limit
+SQLITE_INSERT_CHUNK = 250  # rows per multi-row INSERT: 4,000 parameters, far below SQLite's 32,766
 
 
 class ResponseRow(msgspec.Struct, frozen=True):
@@ -193,8 +195,6 @@ class SQLiteResponseStore:
     def _write_sync(self, rows: Sequence[ResponseRow]) -> list[WriteOutcome]:
         connection = self._connection
         assert connection is not None
-        placeholders = ", ".join("?" for _ in COLUMNS)
-        insert = f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES ({placeholders})"
         connection.execute("BEGIN IMMEDIATE")
         try:
             existing: dict[uuid.UUID, StoredSummary] = {}
@@ -208,14 +208,28 @@ class SQLiteResponseStore:
                     summary = _summary_from_row(record)
                     existing[summary.uuid] = summary
             to_insert, outcomes = plan_batch(rows, existing)
-            if to_insert:
-                connection.executemany(insert, [_sqlite_values(row) for row in to_insert])
+            for start in range(0, len(to_insert), SQLITE_INSERT_CHUNK):
+                chunk_rows = to_insert[start : start + SQLITE_INSERT_CHUNK]
+                connection.execute(
+                    _sqlite_insert(len(chunk_rows)), [v for row in chunk_rows for v in _sqlite_values(row)]
+                )
             connection.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(Exception):
                 connection.execute("ROLLBACK")
             raise
         return outcomes
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_insert(count: int) -> str:
+    """One INSERT of ``count`` rows: a single step, so the GIL is released once per chunk, not once per row.
+
+    (``executemany`` steps once per row, and each step hands the GIL back and forth with the event loop's
+    thread; under load the writer then spends most of its time waiting for the GIL.)
+    """
+    row = "(" + ", ".join("?" for _ in COLUMNS) + ")"
+    return f"INSERT INTO response ({', '.join(COLUMNS)}) VALUES " + ", ".join([row] * count)
 
 
 def _flags_json(flags: tuple[str, ...]) -> str:

@@ -182,8 +182,9 @@ def _free_port() -> int:
 class LiveServer:
     """`survey-platform serve` in a subprocess; can be killed with SIGKILL and started again."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, workers: int = 1) -> None:
         self.settings = settings
+        self.workers = workers
         self.port = _free_port()
         self.env = {
             **os.environ,
@@ -198,6 +199,9 @@ class LiveServer:
             self.env["DATABASE_URL"] = settings.database_url
         else:
             self.env.pop("DATABASE_URL", None)
+        if settings.redis_url:
+            self.env["REDIS_URL"] = settings.redis_url
+            self.env["SURVEY_REDIS_NAMESPACE"] = settings.redis_namespace
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -223,6 +227,8 @@ class LiveServer:
                 str(self.port),
                 "--log-level",
                 "warning",
+                "--workers",
+                str(self.workers),
             ],
             env=self.env,
             stdout=subprocess.DEVNULL,
