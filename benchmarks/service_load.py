@@ -7,6 +7,13 @@ answer set, so every request is validated and committed before its reply.
 
     .venv/bin/python benchmarks/service_load.py --backend sqlite --clients 32 --seconds 10
     .venv/bin/python benchmarks/service_load.py --backend postgres --clients 32 --seconds 10
+
+Besides throughput and latency it reports the server's CPU time per request (all its processes, from /proc), the
+figure that moves least with other jobs on a shared machine, and it counts the rows the database gained rather than
+trusting the replies. To compare with an older commit, check it out elsewhere and point PYTHONPATH at it:
+
+    git worktree add /tmp/before <commit>
+    PYTHONPATH=/tmp/before .venv/bin/python benchmarks/service_load.py --backend sqlite
 """
 
 from __future__ import annotations
@@ -76,8 +83,52 @@ def valid_answers(path: Path, rng: random.Random) -> dict[str, Any]:
     raise SystemExit(f"could not build a valid answer set: {validate_answers(questionnaire, answers).errors}")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` and its children that are still running (Linux /proc).
+
+    Throughput on a shared machine swings with other jobs; the server's CPU time per request does much less."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def stored_responses(env: dict[str, str]) -> int:
+    """Rows in the server's response table."""
+    if env.get("DATABASE_URL"):
+        import asyncpg
+
+        async def count() -> int:
+            connection = await asyncpg.connect(env["DATABASE_URL"])
+            try:
+                return await connection.fetchval("SELECT count(*) FROM response")
+            finally:
+                await connection.close()
+
+        return asyncio.run(count())
+    import sqlite3
+
+    connection = sqlite3.connect(Path(env["DATA_DIR"]) / "survey.sqlite")
+    try:
+        return connection.execute("SELECT count(*) FROM response").fetchone()[0]
+    finally:
+        connection.close()
+
+
 def cli(env: dict[str, str], *args: str) -> None:
-    subprocess.run([PYTHON, "-m", "survey_platform.cli", *args], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [PYTHON, "-m", "survey_platform.cli", *args],
+        env=env,
+        cwd=env["DATA_DIR"],
+        check=True,
+        capture_output=True,
+    )
 
 
 async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, raw: bytes) -> int:
@@ -131,6 +182,7 @@ async def run_load(port: int, clients: int, seconds: float, make: Any) -> dict[s
     pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000  # noqa: E731
     return {
         "requests": len(latencies),
+        "seconds": elapsed,
         "per_second": len(latencies) / elapsed,
         "p50_ms": pick(0.50),
         "p99_ms": pick(0.99),
@@ -155,6 +207,7 @@ def main() -> int:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="survey-bench-"))
+    (workdir / "data").mkdir()
     env = {
         **os.environ,
         "DATA_DIR": str(workdir / "data"),
@@ -216,6 +269,9 @@ def main() -> int:
             *(["--workers", str(args.workers)] if args.workers != 1 else []),
         ],
         env=env,
+        # not the checkout: `python -m` puts the working directory first on sys.path, which would shadow a
+        # PYTHONPATH pointing at another checkout (before/after runs)
+        cwd=env["DATA_DIR"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -257,9 +313,22 @@ def main() -> int:
         results = {}
         for mode in args.modes.split(","):
             clients = args.clients if mode != "batch" else min(args.clients, 4)
+            stored_before = stored_responses(env)
+            cpu_before = cpu_seconds(server.pid)
             results[mode] = asyncio.run(run_load(port, clients, args.seconds, makers[mode]))
-            if mode == "batch":
-                results[mode]["responses_per_second"] = results[mode]["per_second"] * args.batch_size
+            server_cpu = cpu_seconds(server.pid) - cpu_before
+            results[mode]["server_cpu_share"] = server_cpu / results[mode]["seconds"]
+            results[mode]["server_cpu_us_per_request"] = 1e6 * server_cpu / max(1, results[mode]["requests"])
+            if mode != "health":
+                # Count what the database holds, not what the replies claim (a batch answers 200 even when
+                # every item fails).
+                stored = stored_responses(env) - stored_before
+                sent = results[mode]["requests"] * (args.batch_size if mode == "batch" else 1)
+                results[mode]["stored"] = stored
+                results[mode]["responses_per_second"] = stored / results[mode]["seconds"]
+                results[mode]["server_cpu_us_per_response"] = 1e6 * server_cpu / max(1, stored)
+                if stored != sent:
+                    print(f"WARNING: {mode}: {sent} responses sent, {stored} stored", file=sys.stderr)
             print(mode, json.dumps(results[mode]), flush=True)
         if "health" in results and "single" in results:
             ratio = results["single"]["per_second"] / results["health"]["per_second"]
