@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime
+import json
 import secrets
 import time
 import uuid
@@ -15,7 +16,7 @@ from service_helpers import in_app, open_campaign, submission
 from survey_platform.app import create_app
 from survey_platform.settings import Settings
 from survey_platform.storage.tables import Campaign, SurveyResponse
-from survey_platform.storage.writer import GroupCommitWriter, ResponseRow
+from survey_platform.storage.writer import SQLITE_INSERT_CHUNK, GroupCommitWriter, ResponseRow
 
 LONG_LINGER_MS = 5_000.0  # far longer than any of these tests may take
 
@@ -108,6 +109,50 @@ async def test_writer_classifies_resends_and_conflicts_in_and_across_batches(set
 
         kinds = await in_app(client, scenario)
     assert kinds == [["created", "replayed", "conflict"], ["replayed", "conflict", "created"]]
+
+
+async def test_a_large_group_is_written_whole_across_insert_chunks(settings: Settings) -> None:
+    """More rows than one multi-row INSERT holds (SQLite: 250 per statement), each row's own values kept."""
+    count = 2 * SQLITE_INSERT_CHUNK + 17
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await open_campaign(client)
+
+        async def scenario() -> tuple[list[str], list[str], dict[str, object]]:
+            writer: GroupCommitWriter = app_writer(client)
+            campaign = await _campaign()
+            rows = [
+                _row(
+                    campaign,
+                    answers_json=f'{{"q_overall": {index % 11}}}',
+                    quality_flags=("speeding",) if index % 3 == 0 else (),
+                    status="flagged" if index % 3 == 0 else "valid",
+                )
+                for index in range(count)
+            ]
+            first = await writer.write(rows)
+            again = await writer.write([*rows[:: SQLITE_INSERT_CHUNK // 2], _row(campaign)])
+            stored = await SurveyResponse.select(
+                SurveyResponse.uuid,
+                SurveyResponse.answers,
+                SurveyResponse.status,
+                SurveyResponse.quality_flags,
+            ).output(load_json=True)
+            expected = {
+                str(row.uuid): (json.loads(row.answers_json), row.status, list(row.quality_flags))
+                for row in rows
+            }
+            found = {
+                str(record["uuid"]): (record["answers"], record["status"], record["quality_flags"])
+                for record in stored
+            }
+            assert set(found) >= set(expected)
+            mismatched = {key: found[key] for key in expected if found[key] != expected[key]}
+            return [o.kind for o in first], [o.kind for o in again], mismatched
+
+        first, again, mismatched = await in_app(client, scenario)
+    assert first == ["created"] * count
+    assert again == ["replayed"] * (len(again) - 1) + ["created"]
+    assert mismatched == {}
 
 
 def app_writer(client: AsyncTestClient) -> GroupCommitWriter:  # type: ignore[type-arg]
