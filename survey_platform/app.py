@@ -26,6 +26,7 @@ from redis.asyncio import Redis
 from survey_platform.accounts.controller import AccountController, AuditLogController, AuthController
 from survey_platform.accounts.sessions import SessionRegistry
 from survey_platform.audits.controller import audit_router
+from survey_platform.bodies import split_path
 from survey_platform.campaigns.controller import CampaignController, QuestionnaireController
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.gc_tuning import tuned_collector
@@ -87,9 +88,6 @@ def _problem_response(
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-_MSGSPEC_PATH = re.compile(r" - at `(?P<path>[^`]*)`$")
-
-
 def _validation_fields(extra: object) -> list[ProblemField]:
     fields: list[ProblemField] = []
     if isinstance(extra, list):
@@ -98,14 +96,10 @@ def _validation_fields(extra: object) -> list[ProblemField]:
                 continue
             message = str(item.get("message", "invalid value"))
             key = item.get("key")
-            match = _MSGSPEC_PATH.search(message)
-            if match:
-                path, message = match.group("path"), message[: match.start()]
-            elif key and key != "data":
+            path, message = split_path(message)
+            if path is None and key and key != "data":
                 path = f"$.{key}" if item.get("source") in (None, "body") else f"{item.get('source')}:{key}"
-            else:
-                path = "$"
-            fields.append(ProblemField(path=path, code="invalid", message=message[:500]))
+            fields.append(ProblemField(path=path or "$", code="invalid", message=message[:500]))
     return fields
 
 

@@ -30,14 +30,19 @@ T = TypeVar("T")
 _AT_PATH = re.compile(r" - at `(?P<path>[^`]*)`$")
 
 
+def split_path(message: str) -> tuple[str | None, str]:
+    """(JSON path, reason) of a msgspec validation message (``"Expected `int` - at `$.a[0]`"``); path None when
+    the message names none."""
+    match = _AT_PATH.search(message)
+    return (match.group("path"), message[: match.start()]) if match else (None, message)
+
+
 def decode_error(error: msgspec.MsgspecError) -> BadRequest | InvalidInput:
     """The problem for a body msgspec could not decode: 422 with the field path, or 400 for unreadable JSON."""
     message = str(error)
     if isinstance(error, msgspec.ValidationError):
-        match = _AT_PATH.search(message)
-        path = match.group("path") if match else "$"
-        if match:
-            message = message[: match.start()]
+        path, message = split_path(message)
+        path = path or "$"
         detail = "请求体不符合格式 / the request body does not match the schema"
         return InvalidInput(detail, (FieldProblem(path, "invalid", message[:500]),))
     detail = f"请求体不是有效的 JSON / the request body is not valid JSON: {message[:200]}"
@@ -100,4 +105,4 @@ class OnePassBody(AbstractDTO[T]):
         return False
 
 
-__all__ = ["OnePassBody", "decode_error"]
+__all__ = ["OnePassBody", "decode_error", "split_path"]

@@ -30,6 +30,7 @@ from survey_platform.audits.schemas import (
     PhotoInfo,
     ReviewRequest,
 )
+from survey_platform.bodies import split_path
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.settings import Settings
 from survey_platform.storage.errors import (
@@ -149,7 +150,6 @@ async def photo_file(request: Request[Any, Any, Any], sha256: Annotated[str, SHA
 AUDIT_PART = "audit"
 PHOTOS_PART = "photos"
 MULTIPART_MEDIA = re.compile(r"^multipart/form-data\s*(;.*)?$", re.IGNORECASE)
-_MSGSPEC_PATH = re.compile(r" - at `(?P<path>[^`]*)`$")
 _BAD_FILENAME = re.compile(r"[/\\\x00-\x1f\x7f]")
 
 
@@ -297,11 +297,8 @@ async def _audit_and_photos(
         try:
             submission = msgspec.json.decode(texts[0], type=AuditSubmission, strict=False)  # as JSONBody
         except msgspec.ValidationError as error:
-            message = str(error)
-            match = _MSGSPEC_PATH.search(message)
-            path = match.group("path") if match else "$"
-            reason = message[: match.start()] if match else message
-            problems.append(FieldProblem(path, "invalid", f"检查记录格式不符 / {reason}"[:500]))
+            path, reason = split_path(str(error))
+            problems.append(FieldProblem(path or "$", "invalid", f"检查记录格式不符 / {reason}"[:500]))
         except (msgspec.DecodeError, RecursionError) as error:
             malformed = FieldProblem(
                 "form:audit",

@@ -29,7 +29,7 @@ from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import Campaign
 from survey_platform.campaigns.service import get_campaign
 from survey_platform.questionnaire import Questionnaire, validate_answers
-from survey_platform.responses.schemas import BatchItemResult, ItemError
+from survey_platform.responses.schemas import BatchItemResult, failed_item
 from survey_platform.storage import audit_log
 from survey_platform.storage.database import write_transaction
 from survey_platform.storage.errors import (
@@ -230,15 +230,7 @@ async def submit_audit_batch(
             created = await store_audit(item.campaign, item.submission(), principal, catalog)
             results.append(BatchItemResult(index=index, status=201 if created else 200, id=item.id))
         except DomainError as error:
-            results.append(
-                BatchItemResult(
-                    index=index,
-                    status=error.status,
-                    id=item.id,
-                    detail=error.detail,
-                    errors=[ItemError(e.path, e.code, e.message) for e in error.errors],
-                )
-            )
+            results.append(failed_item(index, item.id, error))
     return results
 
 

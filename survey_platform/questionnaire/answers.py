@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .expr import ExprEvalError, evaluate
 from .expr.fast import Evaluator, evaluator_for
@@ -86,27 +86,41 @@ def _is_number(value: object) -> bool:
     return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)  # type: ignore[arg-type]
 
 
-_MEMBERS: dict[int, tuple[object, frozenset[str]]] = {}
+K = TypeVar("K")
+V = TypeVar("V")
 
 
-def _members(owner: object, codes: Callable[[], Iterable[str]]) -> frozenset[str]:
-    """``frozenset(codes())`` memoised per (immutable) owner object; the cache holds the owner, so ids stay unique."""
-    entry = _MEMBERS.get(id(owner))
-    if entry is None or entry[0] is not owner:
-        if len(_MEMBERS) >= 4096:
-            _MEMBERS.clear()
-        entry = _MEMBERS[id(owner)] = (owner, frozenset(codes()))
-    return entry[1]
+class _ByIdentity(Generic[K, V]):
+    """A bounded memo keyed by the identity of immutable objects (hashing a whole questionnaire would cost more
+    than it saves); each entry keeps its object alive, so an id is never reused while its entry exists."""
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._entries: dict[int, tuple[K, V]] = {}
+
+    def get(self, owner: K, build: Callable[[K], V]) -> V:
+        entry = self._entries.get(id(owner))
+        if entry is None or entry[0] is not owner:
+            if len(self._entries) >= self._limit:
+                self._entries.clear()
+            entry = self._entries[id(owner)] = (owner, build(owner))
+        return entry[1]
+
+
+_CHOICE_CODES: _ByIdentity[Any, frozenset[str]] = _ByIdentity(4096)
+_ITEM_IDS: _ByIdentity[Any, frozenset[str]] = _ByIdentity(4096)
 
 
 def _choice_codes(question: Question) -> frozenset[str]:
     choices = question.choices
-    return _members(choices, choices.codes) if choices else frozenset()
+    return _CHOICE_CODES.get(choices, lambda owner: frozenset(owner.codes())) if choices else frozenset()
+
+
+def _item_ids(question: Question) -> frozenset[str]:
+    return _ITEM_IDS.get(question.items, lambda items: frozenset(item.id for item in items))
 
 
 def _likert(scale: Scale, value: object, path: str, errors: _Errors) -> object:
-    if type(value) is int and scale.min <= value <= scale.max:
-        return value  # fast path: the common valid answer
     if isinstance(value, str):
         if value in scale.missing_codes():
             return value
@@ -248,14 +262,9 @@ def coerce(question: Question, value: object, path: str, errors: _Errors) -> obj
         if not isinstance(value, Mapping):
             errors.add(path, "type", "应为 {条目: 答案} 映射", "expected a mapping {item: answer}")
             return None
-        items = _members(question.items, lambda: (item.id for item in question.items))
-        scale = question.scale
-        low, high = (scale.min, scale.max) if scale is not None else (1, 0)  # (1, 0): no fast path
+        items = _item_ids(question)
         out: dict[str, object] = {}
         for key, answer in value.items():
-            if type(answer) is int and key in items and low <= answer <= high:
-                out[key] = answer  # fast path: a valid point (exactly what _likert would accept)
-                continue
             if key not in items:
                 hint = did_you_mean(str(key), items)
                 errors.add(f"{path}.{key}", "unknown", f"未知的条目 '{key}'", f"unknown item '{key}'{hint}")
@@ -334,7 +343,7 @@ def _coercer(question: Question) -> Coercer:
 
         return likert
     if qtype == "matrix" and scale is not None:
-        items = frozenset(item.id for item in question.items)
+        items = _item_ids(question)
         low, high = scale.min, scale.max
 
         def matrix(value: object, path: str, errors: _Errors) -> object:
@@ -379,6 +388,7 @@ class _Env(Mapping[str, object]):
     def __init__(self, questionnaire: Questionnaire, accepted: Mapping[str, object], cut: int | None) -> None:
         plan = _plan(questionnaire)
         self.q = questionnaire
+        self.plan = plan
         self.accepted = accepted
         self.cut = cut
         self.order = plan.order
@@ -457,14 +467,12 @@ class _Plan:
         "order",
         "owner",
         "paths",
-        "questionnaire",
         "questions",
         "screens",
         "ungated",
     )
 
     def __init__(self, questionnaire: Questionnaire) -> None:
-        self.questionnaire = questionnaire
         self.questions = questionnaire.questions
         self.known = {q.id: q for q in self.questions}
         self.order = {q.id: n for n, q in enumerate(self.questions)}
@@ -491,22 +499,12 @@ class _Plan:
         self.paths = {q.id: f"answers.{q.id}" for q in self.questions}
 
 
-_PLANS: dict[int, _Plan] = {}
+_PLANS: _ByIdentity[Questionnaire, _Plan] = _ByIdentity(256)
 
 
 def _plan(questionnaire: Questionnaire) -> _Plan:
-    """The (cached) plan of ``questionnaire``; the cache holds the questionnaire, so its id stays unique."""
-    plan = _PLANS.get(id(questionnaire))
-    if plan is None or plan.questionnaire is not questionnaire:
-        if len(_PLANS) >= 256:
-            _PLANS.clear()
-        plan = _PLANS[id(questionnaire)] = _Plan(questionnaire)
-    return plan
-
-
-def _screen_cut(questionnaire: Questionnaire, accepted: Mapping[str, object]) -> int | None:
-    """Position of the first relevant screening question whose screen is false (None: eligible)."""
-    return _screen(questionnaire, accepted)[0]
+    """The (cached) plan of ``questionnaire``."""
+    return _PLANS.get(questionnaire, _Plan)
 
 
 def _screen(questionnaire: Questionnaire, accepted: Mapping[str, object]) -> tuple[int | None, _Env]:
@@ -516,7 +514,8 @@ def _screen(questionnaire: Questionnaire, accepted: Mapping[str, object]) -> tup
 
 
 def _find_cut(env: _Env) -> int | None:
-    plan = _plan(env.q)
+    """Position of the first relevant screening question whose screen is false (None: eligible)."""
+    plan = env.plan
     screens = plan.screens
     for position, question in enumerate(plan.questions):
         screen = screens.get(question.id)
@@ -532,10 +531,6 @@ def _find_cut(env: _Env) -> int | None:
         if result is False:
             return position
     return None
-
-
-def _empty(value: object) -> bool:
-    return value is None or value == [] or value == {}
 
 
 def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -> AnswerCheck:
@@ -586,7 +581,7 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]
         if qid in invalid and (qtype != "matrix" or not isinstance(answers.get(qid), Mapping)):
             continue  # already reported as malformed
         value = accepted.get(qid)
-        empty = value is None or value == [] or value == {}  # _empty(value)
+        empty = value is None or value == [] or value == {}  # no answer: null, [] or {}
         if qtype == "matrix" and question.required:
             row = value if isinstance(value, Mapping) else {}
             raw_row = answers.get(qid) if isinstance(answers.get(qid), Mapping) else {}

@@ -18,7 +18,7 @@ from survey_platform.bodies import OnePassBody
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.service import get_campaign
 from survey_platform.responses.export import answer_columns, campaign_rows, csv_chunks, write_xlsx
-from survey_platform.responses.schemas import BatchRequest, BatchResult, Submission, SubmissionResult
+from survey_platform.responses.schemas import BatchRequest, BatchResult, Submission, SubmissionResult, tally
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
 from survey_platform.storage.errors import FieldProblem, InvalidInput
@@ -57,9 +57,7 @@ async def _submit_batch(request: Request[Any, Any, Any], data: JSONBody[BatchReq
         principal = await identify(request)
         audits = await submit_audit_batch(data.audits, principal, request.app.state.questionnaires)
         result.audits = audits
-        result.audits_created = sum(1 for r in audits if r.status == 201)
-        result.audits_replayed = sum(1 for r in audits if r.status == 200)
-        result.audits_failed = sum(1 for r in audits if r.status >= 400)
+        result.audits_created, result.audits_replayed, result.audits_failed = tally(audits)
     return result
 
 

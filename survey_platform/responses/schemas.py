@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 from survey_platform.audits.schemas import BatchAudit
 from survey_platform.places.schemas import CityCode
+from survey_platform.storage.errors import DomainError
 
 Channel = Literal["intercept", "qr", "online", "phone", "app"]
 AnswerKey = Annotated[str, msgspec.Meta(max_length=100)]
@@ -32,6 +34,10 @@ class BatchSubmission(Submission, forbid_unknown_fields=True, kw_only=True):
     """A submission inside an offline-sync batch names its campaign."""
 
     campaign: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")]
+
+    def submission(self) -> Submission:
+        """The same submission as sent alone (so a re-send through either route is recognised)."""
+        return Submission(**{name: getattr(self, name) for name in Submission.__struct_fields__})
 
 
 class SubmissionResult(msgspec.Struct):
@@ -80,3 +86,23 @@ class BatchResult(msgspec.Struct):
     audits_replayed: int = 0
     audits_failed: int = 0
     audits: list[BatchItemResult] = msgspec.field(default_factory=list)
+
+
+def failed_item(index: int, item_id: uuid.UUID, error: DomainError) -> BatchItemResult:
+    """The result of a batch item refused with ``error``: its status, detail and every field problem."""
+    return BatchItemResult(
+        index=index,
+        status=error.status,
+        id=item_id,
+        detail=error.detail,
+        errors=[ItemError(e.path, e.code, e.message) for e in error.errors],
+    )
+
+
+def tally(results: Sequence[BatchItemResult]) -> tuple[int, int, int]:
+    """(created, replayed, failed) among a batch's per-item results: statuses 201, 200 and 4xx."""
+    return (
+        sum(1 for r in results if r.status == 201),
+        sum(1 for r in results if r.status == 200),
+        sum(1 for r in results if r.status >= 400),
+    )

@@ -19,9 +19,10 @@ from survey_platform.responses.schemas import (
     BatchItemResult,
     BatchResult,
     BatchSubmission,
-    ItemError,
     Submission,
     SubmissionResult,
+    failed_item,
+    tally,
 )
 from survey_platform.settings import Settings
 from survey_platform.storage.errors import Conflict, DomainError, FieldProblem, InvalidInput, NotFound
@@ -39,8 +40,7 @@ def submission_hash(campaign_code: str, submission: Submission) -> str:
     an offline-sync batch is recognised as a re-send.
     """
     if isinstance(submission, BatchSubmission):
-        fields = {name: getattr(submission, name) for name in Submission.__struct_fields__}
-        submission = Submission(**fields)
+        submission = submission.submission()
     digest = hashlib.sha256(campaign_code.encode())
     digest.update(b"\0")
     digest.update(_CANONICAL.encode(submission))
@@ -216,13 +216,7 @@ class Ingestor:
                 rows.append(self.prepare_with(*context, item, received_at))
                 positions.append(index)
             except DomainError as error:
-                results[index] = BatchItemResult(
-                    index=index,
-                    status=error.status,
-                    id=item.id,
-                    detail=error.detail,
-                    errors=[ItemError(e.path, e.code, e.message) for e in error.errors],
-                )
+                results[index] = failed_item(index, item.id, error)
         outcomes: list[WriteOutcome] = await self.writer.write(rows) if rows else []
         for index, outcome in zip(positions, outcomes, strict=True):
             status = {"created": 201, "replayed": 200, "conflict": 409}[outcome.kind]
@@ -236,12 +230,8 @@ class Ingestor:
                 else "",
             )
         final = [result for result in results if result is not None]
-        return BatchResult(
-            created=sum(1 for r in final if r.status == 201),
-            replayed=sum(1 for r in final if r.status == 200),
-            failed=sum(1 for r in final if r.status >= 400),
-            results=final,
-        )
+        created, replayed, failed = tally(final)
+        return BatchResult(created=created, replayed=replayed, failed=failed, results=final)
 
 
 def _json_list(value: object) -> list:  # type: ignore[type-arg]

@@ -4,8 +4,9 @@ Each request puts its rows on a queue and awaits a future; the writer takes ever
 ``max_rows``), writes it in one transaction (one fsync for many requests) and resolves each future only after
 COMMIT. Requests announce themselves while they validate (:meth:`GroupCommitWriter.expecting`): the writer
 lingers for more rows only while some announced request has not queued yet, so a lone request or a burst that
-has all arrived is committed at once instead of after the full linger. Idempotency lives here too: a row whose client UUID is already stored (or earlier in the same batch) is
-not written again; an identical body hash is a replay, a different one a conflict.
+has all arrived is committed at once instead of after the full linger. Idempotency lives here too: a row whose
+client UUID is already stored (or earlier in the same batch) is not written again; an identical body hash is a
+replay, a different one a conflict.
 """
 
 from __future__ import annotations
@@ -29,24 +30,26 @@ import msgspec
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-COLUMNS: tuple[str, ...] = (
-    "uuid",
-    "campaign",
-    "city_code",
-    "venue_id",
-    "questionnaire",
-    "answers",
-    "body_hash",
-    "channel",
-    "started_at",
-    "submitted_at",
-    "received_at",
-    "duration_seconds",
-    "eligible",
-    "quality_flags",
-    "status",
-    "status_reason",
-)
+# The response table's columns in the order of :class:`ResponseRow`'s fields, with their PostgreSQL types.
+PG_TYPES: dict[str, str] = {
+    "uuid": "uuid",
+    "campaign": "int",
+    "city_code": "varchar",
+    "venue_id": "int",
+    "questionnaire": "int",
+    "answers": "json",
+    "body_hash": "varchar",
+    "channel": "varchar",
+    "started_at": "timestamptz",
+    "submitted_at": "timestamptz",
+    "received_at": "timestamptz",
+    "duration_seconds": "double precision",
+    "eligible": "boolean",
+    "quality_flags": "json",
+    "status": "varchar",
+    "status_reason": "varchar",
+}
+COLUMNS: tuple[str, ...] = tuple(PG_TYPES)
 SUMMARY_SQL = "uuid, campaign, body_hash, status, eligible, quality_flags, received_at"
 SQLITE_LOOKUP_CHUNK = 500  # parameters per IN (...) lookup, far below SQLite's limit
 SQLITE_INSERT_CHUNK = 250  # rows per multi-row INSERT: 4,000 parameters, far below SQLite's 32,766
@@ -276,24 +279,11 @@ def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
 
 def _pg_record(row: ResponseRow) -> dict[str, object]:
     """A row as one object of the JSON batch (keys are the recordset's column names)."""
-    return {
-        "uuid": row.uuid,
-        "campaign": row.campaign_id,
-        "city_code": row.city_code,
-        "venue_id": row.venue_id,
-        "questionnaire": row.questionnaire_id,
-        "answers": msgspec.Raw(row.answers_json.encode()),
-        "body_hash": row.body_hash,
-        "channel": row.channel,
-        "started_at": _aware(row.started_at),
-        "submitted_at": _aware(row.submitted_at),
-        "received_at": _aware(row.received_at),
-        "duration_seconds": row.duration_seconds,
-        "eligible": row.eligible,
-        "quality_flags": row.quality_flags,
-        "status": row.status,
-        "status_reason": row.status_reason,
-    }
+    record = dict(zip(COLUMNS, msgspec.structs.astuple(row), strict=True))
+    record["answers"] = msgspec.Raw(row.answers_json.encode())  # already JSON: embedded, not re-quoted
+    for name in ("started_at", "submitted_at", "received_at"):
+        record[name] = _aware(record[name])  # type: ignore[arg-type]
+    return record
 
 
 class PostgresResponseStore:
@@ -301,15 +291,12 @@ class PostgresResponseStore:
 
     INSERT = (
         f"INSERT INTO response ({', '.join(COLUMNS)}) "
-        "SELECT * FROM json_to_recordset($1::json) AS r(uuid uuid, campaign int, city_code varchar, "
-        "venue_id int, questionnaire int, answers json, body_hash varchar, channel varchar, "
-        "started_at timestamptz, submitted_at timestamptz, received_at timestamptz, "
-        "duration_seconds double precision, eligible boolean, quality_flags json, status varchar, "
-        "status_reason varchar) "
-        "ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
+        "SELECT * FROM json_to_recordset($1::json) AS r("
+        + ", ".join(f"{name} {kind}" for name, kind in PG_TYPES.items())
+        + ") ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
     )
-    """One JSON parameter for the whole batch: msgspec encodes it in C and PostgreSQL parses it, which costs this
-    process a third of binding sixteen typed arrays (``benchmarks/README.md``)."""
+    """One JSON parameter for the whole batch: msgspec encodes it in C and PostgreSQL parses it, instead of this
+    process building sixteen typed arrays for asyncpg to bind."""
 
     def __init__(self, pool_owner: object) -> None:
         self._engine = pool_owner

@@ -3,7 +3,7 @@
 Skip logic and screening are mostly ``${q} = 'code'``, ``. = true`` or ``. <= 100``. :func:`evaluator_for` turns
 such a compiled tree into a small function that answers the plain cases directly (the answer is null, or of the
 literal's kind: a string, a boolean, or an integer within ±2^53) and hands everything else to :func:`evaluate`,
-so results and errors are the evaluator's by construction (``tests/questionnaire/test_fast_expr.py`` checks both
+so results and errors are the evaluator's by construction (``tests/questionnaire/test_fast_paths.py`` checks both
 agree on every kind of value). Any other shape simply gets :func:`evaluate`.
 """
 
