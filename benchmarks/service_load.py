@@ -83,20 +83,28 @@ def valid_answers(path: Path, rng: random.Random) -> dict[str, Any]:
     raise SystemExit(f"could not build a valid answer set: {validate_answers(questionnaire, answers).errors}")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` and its children that are still running (Linux /proc).
+def cpu_seconds(pid: int) -> dict[str, float]:
+    """CPU time (user + system, Linux /proc) so far of: the server (process ``pid`` and its running children),
+    PostgreSQL (every process named ``postgres``, so other databases' work counts too) and the whole machine
+    (busy time of all cores).
 
     Throughput on a shared machine swings with other jobs; the server's CPU time per request does much less."""
-    total = 0.0
     tick = os.sysconf("SC_CLK_TCK")
+    times = {"server": 0.0, "postgres": 0.0}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            text = stat.read_text()
         except OSError:
             continue
+        name, fields = text[text.find("(") + 1 : text.rfind(")")], text.rsplit(")", 1)[1].split()
+        used = (int(fields[11]) + int(fields[12])) / tick
         if int(stat.parent.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+            times["server"] += used
+        elif name == "postgres":
+            times["postgres"] += used
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    times["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / tick  # all but idle and iowait
+    return times
 
 
 def stored_responses(env: dict[str, str]) -> int:
@@ -316,8 +324,12 @@ def main() -> int:
             stored_before = stored_responses(env)
             cpu_before = cpu_seconds(server.pid)
             results[mode] = asyncio.run(run_load(port, clients, args.seconds, makers[mode]))
-            server_cpu = cpu_seconds(server.pid) - cpu_before
-            results[mode]["server_cpu_share"] = server_cpu / results[mode]["seconds"]
+            cpu_after = cpu_seconds(server.pid)
+            server_cpu = cpu_after["server"] - cpu_before["server"]
+            for part in ("server", "postgres", "machine"):  # cores busy on average during the mode
+                results[mode][f"{part}_cpu_share"] = (cpu_after[part] - cpu_before[part]) / results[mode][
+                    "seconds"
+                ]
             results[mode]["server_cpu_us_per_request"] = 1e6 * server_cpu / max(1, results[mode]["requests"])
             if mode != "health":
                 # Count what the database holds, not what the replies claim (a batch answers 200 even when

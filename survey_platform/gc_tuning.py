@@ -6,7 +6,7 @@ trigger several collections, and under load a full one stalled some requests by 
 done, the survivors are moved to the permanent generation (``gc.freeze``, Python 3.7+; the technique of
 Instagram's "Dismissing Python Garbage Collection at Instagram", 2017, without switching collection off) and young
 collections run less often. Reference cycles are still collected; only the frozen start-up objects are no longer
-scanned. Measured in benchmarks/README.md (batch +5–19 %, slowest single POST ~90 ms → ~30 ms).
+scanned. Measured in benchmarks/README.md (batch +2–7 %, slowest single POST 66–85 ms → 25–28 ms).
 """
 
 from __future__ import annotations
