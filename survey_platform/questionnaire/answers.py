@@ -327,6 +327,7 @@ def coerce(question: Question, value: object, path: str, errors: _Errors) -> obj
 
 
 Coercer = Callable[[object, str, "_Errors"], object]
+_JUST_INT = {int}
 
 
 def _coercer(question: Question) -> Coercer:
@@ -344,12 +345,13 @@ def _coercer(question: Question) -> Coercer:
         return likert
     if qtype == "matrix" and scale is not None:
         items = _item_ids(question)
-        low, high = scale.min, scale.max
+        on_scale = frozenset(range(scale.min, scale.max + 1))
 
         def matrix(value: object, path: str, errors: _Errors) -> object:
             if type(value) is dict and value and value.keys() <= items:
                 points = value.values()
-                if {type(point) for point in points} == {int} and low <= min(points) and max(points) <= high:
+                # types first: True and 1.0 equal a point of the scale (and a list would not hash)
+                if set(map(type, points)) == _JUST_INT and on_scale.issuperset(points):
                     return dict(value)
             return coerce(question, value, path, errors)
 
@@ -387,8 +389,9 @@ class _Env(Mapping[str, object]):
 
     def __init__(self, questionnaire: Questionnaire, accepted: Mapping[str, object], cut: int | None) -> None:
         plan = _plan(questionnaire)
-        self.q = questionnaire
         self.plan = plan
+        self.known = plan.known
+        self.names = plan.names
         self.accepted = accepted
         self.cut = cut
         self.order = plan.order
@@ -405,15 +408,24 @@ class _Env(Mapping[str, object]):
         return len(self.order) + len(self.owner)
 
     def __getitem__(self, key: str) -> object:
-        if key not in self.order and key not in self.owner:
+        values = self._values
+        if key in values:
+            return values[key]
+        if key not in self.names:
             raise KeyError(key)
-        if key not in self._values:
-            if key in self._busy:  # cannot happen for a loaded questionnaire (cycles are rejected)
-                return None
-            self._busy.add(key)
-            self._values[key] = self._value(key)
-            self._busy.discard(key)
-        return self._values[key]
+        if key in self._busy:  # cannot happen for a loaded questionnaire (cycles are rejected)
+            return None
+        self._busy.add(key)
+        value = values[key] = self._value(key)
+        self._busy.discard(key)
+        return value
+
+    def get(self, key: str, default: object = None) -> object:  # type: ignore[override]
+        """``Mapping.get`` without its exception round trip (expressions read answers through it)."""
+        values = self._values
+        if key in values:
+            return values[key]
+        return self[key] if key in self.names else default
 
     def _value(self, key: str) -> object:
         if key in self.owner:
@@ -423,7 +435,7 @@ class _Env(Mapping[str, object]):
             row = self.accepted.get(owner)
             point = row.get(key) if isinstance(row, Mapping) else None
             return point if _is_int(point) else None
-        question = self.q.question(key)
+        question = self.known[key]
         if not self.relevant(key):
             return None
         if question.type == "calculate" and question.calculation is not None:
@@ -464,11 +476,14 @@ class _Plan:
         "constraints",
         "gates",
         "known",
+        "names",
         "order",
         "owner",
         "paths",
         "questions",
+        "screened",
         "screens",
+        "steps",
         "ungated",
     )
 
@@ -497,6 +512,25 @@ class _Plan:
             q.id: evaluator_for(q.constraint.compiled) for q in self.questions if q.constraint is not None
         }
         self.paths = {q.id: f"answers.{q.id}" for q in self.questions}
+        self.names = frozenset(self.order) | frozenset(self.owner)
+        self.screened = tuple(
+            (position, q.id, self.screens[q.id])
+            for position, q in enumerate(self.questions)
+            if q.id in self.screens
+        )
+        self.steps = tuple(
+            (
+                q,
+                q.id,
+                q.type,
+                self.paths[q.id],
+                q.required,
+                self.constraints.get(q.id),
+                _item_ids(q) if q.type == "matrix" else None,
+            )
+            for q in self.questions
+        )
+        """Per question, in order: (question, id, type, path, required, constraint, matrix item ids or None)."""
 
 
 _PLANS: _ByIdentity[Questionnaire, _Plan] = _ByIdentity(256)
@@ -515,13 +549,10 @@ def _screen(questionnaire: Questionnaire, accepted: Mapping[str, object]) -> tup
 
 def _find_cut(env: _Env) -> int | None:
     """Position of the first relevant screening question whose screen is false (None: eligible)."""
-    plan = env.plan
-    screens = plan.screens
-    for position, question in enumerate(plan.questions):
-        screen = screens.get(question.id)
-        if screen is None or not env.relevant(question.id):
+    for position, qid, screen in env.plan.screened:
+        if not env.relevant(qid):
             continue
-        this = env[question.id]
+        this = env[qid]
         if this is None:
             continue
         try:
@@ -531,6 +562,9 @@ def _find_cut(env: _Env) -> int | None:
         if result is False:
             return position
     return None
+
+
+_CONTAINERS = (list, dict)
 
 
 def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -> AnswerCheck:
@@ -548,7 +582,7 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]
     paths = plan.paths
     coercers = plan.coercers
     for key, value in answers.items():
-        coercer = coercers.get(key) if isinstance(key, str) else None
+        coercer = coercers.get(key)  # a key that is not a string is no question id either
         if coercer is None:
             question = known.get(key) if isinstance(key, str) else None
             if question is not None and question.type == "calculate":
@@ -566,10 +600,7 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]
         env = _Env(questionnaire, accepted, cut)
     values: dict[str, Any] = {}
     dropped: list[str] = []
-    for question in plan.questions:
-        qid = question.id
-        qtype = question.type
-        path = paths[qid]
+    for question, qid, qtype, path, required, check, items in plan.steps:
         if not env.relevant(qid):
             if qid in answers and answers[qid] is not None and qtype != "calculate":
                 dropped.append(qid)
@@ -581,19 +612,21 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]
         if qid in invalid and (qtype != "matrix" or not isinstance(answers.get(qid), Mapping)):
             continue  # already reported as malformed
         value = accepted.get(qid)
-        empty = value is None or value == [] or value == {}  # no answer: null, [] or {}
-        if qtype == "matrix" and question.required:
-            row = value if isinstance(value, Mapping) else {}
-            raw_row = answers.get(qid) if isinstance(answers.get(qid), Mapping) else {}
-            for item in question.items:
-                if item.id not in row and raw_row.get(item.id) is None:  # type: ignore[union-attr]
-                    errors.add(f"{path}.{item.id}", "required", "必答", "an answer is required")
-        elif question.required and empty:
+        empty = value is None or (not value and type(value) in _CONTAINERS)  # no answer: null, [] or {}
+        if items is not None and required:
+            if not (type(value) is dict and value.keys() >= items):  # some item of the matrix unanswered
+                row = value if isinstance(value, Mapping) else {}
+                raw = answers.get(qid)
+                raw_row = raw if isinstance(raw, Mapping) else {}
+                for item in question.items:
+                    if item.id not in row and raw_row.get(item.id) is None:
+                        errors.add(f"{path}.{item.id}", "required", "必答", "an answer is required")
+        elif required and empty:
             errors.add(path, "required", "必答", "an answer is required")
         if empty:
             continue
-        if question.constraint is not None:
-            _constraint(question, plan.constraints[qid], env, path, errors)
+        if check is not None:
+            _constraint(question, check, env, path, errors)
         values[qid] = value
     return AnswerCheck(tuple(errors), cut is None, values, tuple(dropped))
 

@@ -37,7 +37,13 @@ class BatchSubmission(Submission, forbid_unknown_fields=True, kw_only=True):
 
     def submission(self) -> Submission:
         """The same submission as sent alone (so a re-send through either route is recognised)."""
-        return Submission(**{name: getattr(self, name) for name in Submission.__struct_fields__})
+        return Submission(*msgspec.structs.astuple(self)[:_SUBMISSION_FIELDS])
+
+
+_SUBMISSION_FIELDS = len(Submission.__struct_fields__)
+assert BatchSubmission.__struct_fields__[:_SUBMISSION_FIELDS] == Submission.__struct_fields__, (
+    "fields reordered"
+)
 
 
 class SubmissionResult(msgspec.Struct):

@@ -93,22 +93,32 @@ async def test_writer_commits_at_once_unless_a_write_is_announced(settings: Sett
     assert seen["stored"] == 4
 
 
-async def test_writer_classifies_resends_and_conflicts_in_and_across_batches(settings: Settings) -> None:
+async def test_writer_classifies_resends_and_conflicts_in_and_across_batches(
+    settings: Settings, backend: str
+) -> None:
     async with AsyncTestClient(app=create_app(settings)) as client:
         await open_campaign(client)
 
-        async def scenario() -> list[list[str]]:
+        async def scenario() -> tuple[list[list[str]], list[int], int]:
             writer: GroupCommitWriter = app_writer(client)
+            refused = []  # PostgreSQL: COPYs refused for holding a stored UUID, after each write
             campaign = await _campaign()
             original = _row(campaign)
             same = _row(campaign, uuid=original.uuid, body_hash=original.body_hash)  # an identical re-send
             other = _row(campaign, uuid=original.uuid)  # same UUID, different body hash
             first = await writer.write([original, same, other])
+            refused.append(getattr(writer.store, "copies_refused", -1))
             second = await writer.write([same, other, _row(campaign)])
-            return [[o.kind for o in first], [o.kind for o in second]]
+            refused.append(getattr(writer.store, "copies_refused", -1))
+            return [[o.kind for o in first], [o.kind for o in second]], refused, await SurveyResponse.count()
 
-        kinds = await in_app(client, scenario)
+        kinds, refused, stored = await in_app(client, scenario)
     assert kinds == [["created", "replayed", "conflict"], ["replayed", "conflict", "created"]]
+    assert stored == 2  # the original and the new row of the second batch, once each
+    if (
+        backend == "postgres"
+    ):  # the first batch went in by COPY; the second, holding a stored UUID, by insert-or-skip
+        assert refused == [0, 1]
 
 
 async def test_a_large_group_is_written_whole_across_insert_chunks(settings: Settings) -> None:
