@@ -115,9 +115,8 @@ async def test_writer_classifies_resends_and_conflicts_in_and_across_batches(
         kinds, refused, stored = await in_app(client, scenario)
     assert kinds == [["created", "replayed", "conflict"], ["replayed", "conflict", "created"]]
     assert stored == 2  # the original and the new row of the second batch, once each
-    if (
-        backend == "postgres"
-    ):  # the first batch went in by COPY; the second, holding a stored UUID, by insert-or-skip
+    if backend == "postgres":
+        # the first batch went in by COPY; the second, holding a stored UUID, by insert-or-skip
         assert refused == [0, 1]
 
 
