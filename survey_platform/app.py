@@ -128,16 +128,20 @@ def _handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> R
     return _problem_response(request, 400, detail, [ProblemField("$", "too_deep", detail)])
 
 
+_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"content-type"})
 JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]*\+)?json\s*(;.*)?$", re.IGNORECASE)
 
 
 async def _require_json_bodies(request: Request[Any, Any, Any]) -> None:
     """Reject request bodies that are not JSON (415), except on routes marked ``multipart`` or ``raw_body``."""
     opt = request.route_handler.opt
-    if request.method not in {"POST", "PUT", "PATCH"} or opt.get("multipart") or opt.get("raw_body"):
+    if request.scope["method"] not in _WITH_BODY or opt.get("multipart") or opt.get("raw_body"):
         return
-    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
-    if has_body and not JSON_MEDIA.match(request.headers.get("content-type", "")):
+    # the raw ASGI header list (lower-case names), read once: cheaper than building a Headers mapping per request
+    headers = {name: value for name, value in request.scope["headers"] if name in _BODY_HEADERS}
+    has_body = headers.get(b"content-length", b"0") != b"0" or b"transfer-encoding" in headers
+    if has_body and not JSON_MEDIA.match(headers.get(b"content-type", b"").decode("latin-1")):
         raise HTTPException(
             status_code=415, detail="请求体须为 JSON / the request body must be application/json"
         )
