@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import random
@@ -47,12 +48,20 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def valid_answers(path: Path, rng: random.Random) -> dict[str, Any]:
-    """A random answer set the questionnaire accepts (checked with validate_answers)."""
-    from survey_platform.questionnaire import load_questionnaire, validate_answers
+@functools.lru_cache(maxsize=8)
+def _questionnaire(path: Path) -> Any:
+    from survey_platform.questionnaire import load_questionnaire
 
     questionnaire = load_questionnaire(path).questionnaire
     assert questionnaire is not None, f"{path} does not load"
+    return questionnaire
+
+
+def valid_answers(path: Path, rng: random.Random) -> dict[str, Any]:
+    """A random answer set the questionnaire accepts (checked with validate_answers)."""
+    from survey_platform.questionnaire import validate_answers
+
+    questionnaire = _questionnaire(path)
     answers: dict[str, Any] = {}
     for question in questionnaire.questions:
         kind = question.type

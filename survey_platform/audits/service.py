@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 from typing import Any
-
-import msgspec
 
 from survey_platform.accounts.service import Principal
 from survey_platform.audits.lifecycle import ReviewError, next_review_state
@@ -29,6 +26,7 @@ from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import Campaign
 from survey_platform.campaigns.service import get_campaign
 from survey_platform.questionnaire import Questionnaire, validate_answers
+from survey_platform.responses.rules import body_hash
 from survey_platform.responses.schemas import BatchItemResult, failed_item
 from survey_platform.storage import audit_log
 from survey_platform.storage.database import write_transaction
@@ -45,15 +43,7 @@ from survey_platform.storage.tables import Audit, AuditReview, BaseUser, Campaig
 from survey_platform.storage.tables import Campaign as CampaignTable
 
 LOW_GPS_ACCURACY_METRES = 100.0
-_CANONICAL = msgspec.json.Encoder(order="sorted")
 STAFF = ("admin", "reviewer")
-
-
-def audit_hash(campaign_code: str, submission: AuditSubmission) -> str:
-    digest = hashlib.sha256(campaign_code.encode())
-    digest.update(b"\0")
-    digest.update(_CANONICAL.encode(submission))
-    return digest.hexdigest()
 
 
 def photo_answers(questionnaire: Questionnaire, values: dict[str, Any]) -> list[tuple[str, str]]:
@@ -183,19 +173,19 @@ async def store_audit(
     )
     if problems:
         raise InvalidInput("检查记录无效 / the audit is invalid", tuple(problems))
-    body_hash = audit_hash(campaign_code, data)
+    digest = body_hash(campaign_code, data)
     if attachments:
         # Refuse a reused UUID before writing any photo (the insert below checks again, atomically). Should the
         # insert still fail, the photos stay stored without an audit: content-addressed and harmless, like a
         # two-step upload whose audit never came, and a re-send finds them in place.
-        await _refuse_conflict(data.id, body_hash, principal)
+        await _refuse_conflict(data.id, digest, principal)
         for attachment in attachments:
             await attachment.store()
     now = datetime.datetime.now(datetime.UTC)
     flags = gps_flags(data.location)
     for attempt in (1, 2):
         try:
-            return await _insert_once(campaign, data, principal, values, photos, body_hash, flags, now)
+            return await _insert_once(campaign, data, principal, values, photos, digest, flags, now)
         except Exception as error:  # a concurrent insert of the same UUID: look again, once
             if attempt == 2 or "unique" not in str(error).lower():
                 raise

@@ -27,9 +27,19 @@ class CampaignContext:
     venues: frozenset[int]
 
 
-def body_hash(submission: msgspec.Struct) -> str:
-    """SHA-256 of the submission's canonical JSON (sorted keys): equal content, equal hash."""
-    return hashlib.sha256(msgspec.json.encode(submission, order="sorted")).hexdigest()
+_CANONICAL = msgspec.json.Encoder(order="sorted")
+
+
+def body_hash(campaign_code: str, submission: msgspec.Struct) -> str:
+    """SHA-256 of the campaign code and the submission's canonical JSON (sorted keys): equal content, equal hash.
+
+    The idempotency key's partner for responses and audits: a re-sent UUID with the same hash is a replay, with
+    another hash a conflict.
+    """
+    digest = hashlib.sha256(campaign_code.encode())
+    digest.update(b"\0")
+    digest.update(_CANONICAL.encode(submission))
+    return digest.hexdigest()
 
 
 def scope_problems(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import hashlib
 import json
 import time
 from collections.abc import Sequence
@@ -14,7 +13,14 @@ import msgspec
 from survey_platform.campaigns.lifecycle import accepts_submissions
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.questionnaire import Questionnaire, validate_answers
-from survey_platform.responses.rules import CampaignContext, quality_flags, scope_problems, status_of, timing
+from survey_platform.responses.rules import (
+    CampaignContext,
+    body_hash,
+    quality_flags,
+    scope_problems,
+    status_of,
+    timing,
+)
 from survey_platform.responses.schemas import (
     BatchItemResult,
     BatchResult,
@@ -41,13 +47,9 @@ def submission_hash(campaign_code: str, submission: Submission) -> str:
     """
     if isinstance(submission, BatchSubmission):
         submission = submission.submission()
-    digest = hashlib.sha256(campaign_code.encode())
-    digest.update(b"\0")
-    digest.update(_CANONICAL.encode(submission))
-    return digest.hexdigest()
+    return body_hash(campaign_code, submission)
 
 
-_CANONICAL = msgspec.json.Encoder(order="sorted")
 _JSON = msgspec.json.Encoder()
 
 

@@ -277,10 +277,9 @@ def _aware(moment: datetime.datetime | None) -> datetime.datetime | None:
 
 def _pg_record(row: ResponseRow) -> dict[str, object]:
     """A row as one object of the JSON batch (keys are the recordset's column names)."""
-    record = dict(zip(COLUMNS, msgspec.structs.astuple(row), strict=True))
+    record = dict(zip(COLUMNS, _column_values(row, _aware), strict=True))
     record["answers"] = msgspec.Raw(row.answers_json.encode())  # already JSON: embedded, not re-quoted
-    for name in ("started_at", "submitted_at", "received_at"):
-        record[name] = _aware(record[name])  # type: ignore[arg-type]
+    record["quality_flags"] = row.quality_flags  # a JSON array inside the batch, not JSON text
     return record
 
 
