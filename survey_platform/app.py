@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any
 
@@ -15,6 +14,7 @@ import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.stores.base import Store
@@ -24,12 +24,15 @@ from litestar.stores.registry import StoreRegistry
 from redis.asyncio import Redis
 
 from survey_platform.accounts.controller import AccountController, AuditLogController, AuthController
+from survey_platform.accounts.csrf import CSRFMiddleware
 from survey_platform.accounts.sessions import SessionRegistry
 from survey_platform.audits.controller import audit_router
 from survey_platform.bodies import split_path
 from survey_platform.campaigns.controller import CampaignController, QuestionnaireController
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.gc_tuning import tuned_collector
+from survey_platform.limits import SlidingWindowLimiter
+from survey_platform.net import AddressHasher, ClientAddressMiddleware
 from survey_platform.places.controller import CityController, VenueController
 from survey_platform.responses.controller import response_router
 from survey_platform.responses.service import Ingestor
@@ -105,7 +108,7 @@ def _validation_fields(extra: object) -> list[ProblemField]:
 
 def _handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
     errors = [ProblemField(e.path, e.code, e.message) for e in exc.errors]
-    return _problem_response(request, exc.status, exc.detail, errors)
+    return _problem_response(request, exc.status, exc.detail, errors, exc.headers or None)
 
 
 def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
@@ -165,16 +168,6 @@ def _stores(settings: Settings) -> tuple[StoreRegistry, Redis | None]:
     return StoreRegistry(default_factory=lambda _name: MemoryStore()), None
 
 
-def _address_identifier(salt: list[str]) -> Callable[[Request[Any, Any, Any]], str]:
-    """Rate-limit key: a salted hash of the client address (the raw address is never stored)."""
-
-    def identify(request: Request[Any, Any, Any]) -> str:
-        host = request.client.host if request.client else "unknown"
-        return hashlib.sha256((salt[0] + host).encode()).hexdigest()[:32]
-
-    return identify
-
-
 async def _is_rate_limited_route(request: Request[Any, Any, Any]) -> bool:
     return request.method == "POST" and bool(RATE_LIMITED_PATHS.match(request.url.path))
 
@@ -205,7 +198,17 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
     database = Database(settings)
     stores, redis = _stores(settings)
     # One salt per deployment: from the settings, else shared through Redis, else random for this process.
-    address_salt = [settings.address_salt or secrets.token_hex(16)]
+    addresses = AddressHasher(settings.address_salt or secrets.token_hex(16))
+    login_failures = SlidingWindowLimiter(
+        "login-failures",
+        settings.login_failures,
+        settings.login_window_seconds,
+        redis,
+        settings.redis_namespace,
+    )
+    anonymous_responses = SlidingWindowLimiter(
+        "anonymous-responses", settings.anon_responses_per_hour, 3600, redis, settings.redis_namespace
+    )
 
     catalog = QuestionnaireCatalog()
     store: ResponseStore = (
@@ -223,8 +226,8 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
         try:
             if redis is not None and not settings.address_salt:
                 key = f"{settings.redis_namespace}:address-salt"
-                await redis.set(key, address_salt[0], nx=True)
-                address_salt[0] = (await redis.get(key)).decode()
+                await redis.set(key, addresses.salt, nx=True)
+                addresses.salt = (await redis.get(key)).decode()
             await catalog.register_directory(settings.questionnaires_dir)
             await writer.start()
             try:
@@ -237,13 +240,16 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             if redis is not None:
                 await redis.aclose()
 
-    middleware = []
+    middleware: list[Any] = [
+        DefineMiddleware(ClientAddressMiddleware, trusted=settings.trusted_networks),
+        CSRFMiddleware,
+    ]
     if settings.rate_limit_per_minute > 0:
         middleware.append(
             RateLimitConfig(
                 rate_limit=("minute", settings.rate_limit_per_minute),
                 store="rate_limit",
-                identifier_for_request=_address_identifier(address_salt),
+                identifier_for_request=lambda request: addresses.key(request.scope),
                 check_throttle_handler=_is_rate_limited_route,
             ).middleware
         )
@@ -254,7 +260,9 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             "sessions": SessionRegistry(stores.get("sessions"), settings.session_ttl_seconds),
             "questionnaires": catalog,
             "writer": writer,
-            "ingestor": Ingestor(writer, catalog, settings),
+            "ingestor": Ingestor(writer, catalog, settings, anonymous_responses),
+            "addresses": addresses,
+            "login_failures": login_failures,
         }
     )
     return Litestar(

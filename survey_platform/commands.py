@@ -8,6 +8,7 @@ import csv
 import getpass
 import json
 import os
+import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -16,10 +17,11 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from survey_platform.accounts.roles import ROLES
 from survey_platform.settings import Settings, SettingsError
 
 T = TypeVar("T")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 
 
 def _settings() -> Settings:
@@ -119,11 +121,31 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_password() -> str | None:
+    """The password from $SURVEY_PASSWORD, else asked twice on the terminal; None when neither is possible."""
+    if os.environ.get("SURVEY_PASSWORD"):
+        return os.environ["SURVEY_PASSWORD"]
+    if not sys.stdin.isatty():
+        return None
+    first = getpass.getpass("密码 / password: ")
+    if getpass.getpass("再次输入 / repeat: ") != first:
+        raise SystemExit(_fail("两次输入的密码不一致 / the passwords differ"))
+    return first
+
+
+NO_PASSWORD = (
+    "没有终端可输入密码，且未设置 SURVEY_PASSWORD / no terminal to type a password on and SURVEY_PASSWORD is not "
+    "set: run it in a terminal or set SURVEY_PASSWORD"
+)
+
+
 @_domain_errors
 def cmd_user_create(args: argparse.Namespace) -> int:
     from survey_platform.accounts.service import create_account
 
-    password = os.environ.get("SURVEY_PASSWORD") or getpass.getpass("密码 / password: ")
+    password = _new_password()
+    if password is None:
+        return _fail(NO_PASSWORD)
 
     async def work(settings: Settings) -> Any:
         return await create_account(
@@ -182,6 +204,54 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
         return _fail(f"参数无效 / invalid argument: {error}")
     console.print(
         f"已创建草稿 / created draft campaign {campaign.code!r} (questionnaire version {campaign.questionnaire_version})"
+    )
+    return 0
+
+
+@_domain_errors
+def cmd_user_deactivate(args: argparse.Namespace) -> int:
+    from survey_platform.accounts.service import account_id, update_account
+
+    async def work(settings: Settings) -> Any:
+        return await update_account(await account_id(args.username), active=False)
+
+    account = _with_database(work)
+    console.print(f"已停用，会话已结束 / deactivated {account.username!r}; its sessions have ended")
+    return 0
+
+
+@_domain_errors
+def cmd_user_password(args: argparse.Namespace) -> int:
+    from survey_platform.accounts.service import account_id, update_account
+
+    password = _new_password()
+    if password is None:
+        return _fail(NO_PASSWORD)
+
+    async def work(settings: Settings) -> Any:
+        return await update_account(
+            await account_id(args.username), password=password, iterations=settings.password_iterations
+        )
+
+    account = _with_database(work)
+    console.print(
+        f"已设置新密码，会话已结束 / new password set for {account.username!r}; its sessions have ended"
+    )
+    return 0
+
+
+@_domain_errors
+def cmd_campaign_assign(args: argparse.Namespace) -> int:
+    from survey_platform.accounts.service import account_id
+    from survey_platform.campaigns.assignments import assign
+
+    async def work(settings: Settings) -> list[int]:
+        ids = [int(name) if name.isdigit() else await account_id(name) for name in args.accounts]
+        return await assign(args.code, args.role, ids)
+
+    assigned = _with_database(work)
+    console.print(
+        f"活动 {args.code} 的{args.role}：/ {args.role}s of {args.code}: {assigned or '（无 / none）'}"
     )
     return 0
 
@@ -324,9 +394,17 @@ def register(subparsers: Any) -> None:
     user = subparsers.add_parser("user", help="accounts").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create an account (password from $SURVEY_PASSWORD or a prompt)")
     create.add_argument("username")
-    create.add_argument("--role", required=True, choices=["admin", "reviewer", "inspector"])
+    create.add_argument("--role", required=True, choices=list(ROLES))
     create.add_argument("--display-name", default="")
     create.set_defaults(func=cmd_user_create)
+    deactivate = user.add_parser("deactivate", help="deactivate an account (its sessions end at once)")
+    deactivate.add_argument("username")
+    deactivate.set_defaults(func=cmd_user_deactivate)
+    reset = user.add_parser(
+        "password", help="set an account's password ($SURVEY_PASSWORD or a prompt); its sessions end"
+    )
+    reset.add_argument("username")
+    reset.set_defaults(func=cmd_user_password)
 
     campaign = subparsers.add_parser("campaign", help="campaigns").add_subparsers(
         dest="campaign_command", required=True
@@ -345,6 +423,16 @@ def register(subparsers: Any) -> None:
         "--min-sample", type=int, default=538, help="minimum valid responses per city (default 538)"
     )
     new.set_defaults(func=cmd_campaign_create)
+    assign = campaign.add_parser(
+        "assign",
+        help="set who works on a campaign: its interviewers (survey), inspectors (inspection) or reviewers",
+        description="Replaces the campaign's accounts in ROLE with the accounts given (usernames or ids); give "
+        "none to remove them all.",
+    )
+    assign.add_argument("code")
+    assign.add_argument("--role", required=True, choices=["interviewer", "inspector", "reviewer"])
+    assign.add_argument("accounts", nargs="*", metavar="ACCOUNT")
+    assign.set_defaults(func=cmd_campaign_assign)
     for action in ("open", "close", "publish"):
         step = campaign.add_parser(action, help=f"{action} a campaign")
         step.add_argument("code")

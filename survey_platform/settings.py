@@ -8,9 +8,12 @@ sessions and rate limits in memory. ``DATABASE_URL`` (postgresql://...) selects 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
+
+from survey_platform.net import IPNetwork, ProxyConfigError, parse_networks
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_QUESTIONNAIRES_DIR = PACKAGE_ROOT.parent / "questionnaires"
@@ -40,6 +43,14 @@ class Settings:
     max_audit_photos: int = 10
     # Public submissions per client address and minute (0 disables rate limiting)
     rate_limit_per_minute: int = 600
+    # New anonymous responses per (salted client address hash, campaign) in any hour (0: no limit)
+    anon_responses_per_hour: int = 20
+    # Failed sign-ins allowed per account and per client address within the window, then 429 (0: no limit)
+    login_failures: int = 10
+    login_window_seconds: int = 15 * 60
+    # Reverse proxies whose Forwarded / X-Forwarded-For / X-Forwarded-Proto headers are believed (IPs or networks,
+    # comma-separated); requests from any other peer are taken at their own address
+    trusted_proxies: str = ""
     # Group-commit writer: flush after this many rows or this many milliseconds
     write_batch_rows: int = 2_000
     write_batch_ms: float = 4.0
@@ -51,7 +62,8 @@ class Settings:
     # Accounts
     session_ttl_seconds: int = 12 * 3600
     password_iterations: int = 600_000
-    cookie_secure: bool = False
+    # Session cookies are Secure ("auto": except over plain HTTP when serving on a loopback address; "true"; "false")
+    cookie_secure: str = "auto"
     # Salt for hashing client addresses in rate-limit keys (random per process when unset)
     address_salt: str = ""
     # Responses faster than this many seconds are flagged as speeding
@@ -98,7 +110,34 @@ class Settings:
             raise SettingsError(
                 f"SURVEY_SQLITE_SYNCHRONOUS={values['sqlite_synchronous']!r}: expected normal or full"
             )
+        secure = str(values.get("cookie_secure", "auto")).strip().lower()
+        secure = {"1": "true", "yes": "true", "on": "true", "0": "false", "no": "false", "off": "false"}.get(
+            secure, secure
+        )
+        if secure not in {"auto", "true", "false"}:
+            raise SettingsError(
+                f"SURVEY_COOKIE_SECURE={values['cookie_secure']!r}: expected auto, true or false"
+            )
+        values["cookie_secure"] = secure
+        try:
+            parse_networks(str(values.get("trusted_proxies", "")))
+        except ProxyConfigError as error:
+            raise SettingsError(f"SURVEY_TRUSTED_PROXIES: {error}") from None
         return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def trusted_networks(self) -> tuple[IPNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
+
+    @property
+    def serves_loopback(self) -> bool:
+        """Whether ``serve`` listens on a loopback address only (127.0.0.0/8, ::1, localhost)."""
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False
 
 
 _DEFAULTS = Settings()
@@ -112,6 +151,10 @@ _ENV_FIELDS: dict[str, str] = {
     "SURVEY_MAX_PHOTO_BYTES": "max_photo_bytes",
     "SURVEY_MAX_AUDIT_PHOTOS": "max_audit_photos",
     "SURVEY_RATE_LIMIT_PER_MINUTE": "rate_limit_per_minute",
+    "SURVEY_ANON_RESPONSES_PER_HOUR": "anon_responses_per_hour",
+    "SURVEY_LOGIN_FAILURES": "login_failures",
+    "SURVEY_LOGIN_WINDOW_SECONDS": "login_window_seconds",
+    "SURVEY_TRUSTED_PROXIES": "trusted_proxies",
     "SURVEY_WRITE_BATCH_ROWS": "write_batch_rows",
     "SURVEY_WRITE_BATCH_MS": "write_batch_ms",
     "SURVEY_SQLITE_SYNCHRONOUS": "sqlite_synchronous",

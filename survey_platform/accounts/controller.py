@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from typing import Annotated, Any
 
 import msgspec
@@ -12,11 +14,13 @@ from litestar.params import JSONBody, Parameter
 
 from survey_platform.accounts import service
 from survey_platform.accounts.guards import provide_signed_in, request_token, require
+from survey_platform.accounts.roles import Role
 from survey_platform.accounts.service import Account, Principal
-from survey_platform.accounts.sessions import COOKIE_NAME, SessionRegistry
+from survey_platform.accounts.sessions import COOKIE_NAME, SessionRegistry, csrf_token
+from survey_platform.limits import Limited, SlidingWindowLimiter
 from survey_platform.settings import Settings
 from survey_platform.storage import audit_log
-from survey_platform.storage.errors import Unauthorized
+from survey_platform.storage.errors import TooManyRequests, Unauthorized
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -25,21 +29,30 @@ class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class LoginResult(msgspec.Struct):
+    """A session: the bearer token for API clients (also set as the HttpOnly cookie for pages) and the CSRF token
+    that cookie-authenticated requests must send in ``X-CSRF-Token``."""
+
     token: str
     token_type: str
     expires_in: int
     account: Principal
+    csrf_token: str
+
+
+class PasswordChange(msgspec.Struct, forbid_unknown_fields=True):
+    old_password: Annotated[str, msgspec.Meta(max_length=128)]
+    new_password: Annotated[str, msgspec.Meta(max_length=128)]
 
 
 class NewAccount(msgspec.Struct, forbid_unknown_fields=True):
     username: Annotated[str, msgspec.Meta(max_length=100)]
     password: Annotated[str, msgspec.Meta(max_length=128)]
-    role: Annotated[str, msgspec.Meta(max_length=20)]
+    role: Role
     display_name: Annotated[str, msgspec.Meta(max_length=100)] = ""
 
 
 class AccountChange(msgspec.Struct, forbid_unknown_fields=True):
-    role: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+    role: Role | None = None
     active: bool | None = None
     password: Annotated[str, msgspec.Meta(max_length=128)] | None = None
     display_name: Annotated[str, msgspec.Meta(max_length=100)] | None = None
@@ -56,6 +69,59 @@ class AuditLogRow(msgspec.Struct):
     detail: dict[str, Any]
 
 
+def session_cookie(request: Request[Any, Any, Any], token: str, max_age: int) -> Cookie:
+    """The session cookie: HttpOnly, SameSite=strict, Secure unless plain HTTP on a loopback address (settings)."""
+    settings: Settings = request.app.state.settings
+    if settings.cookie_secure == "auto":
+        secure = request.url.scheme == "https" or not settings.serves_loopback
+    else:
+        secure = settings.cookie_secure == "true"
+    return Cookie(
+        key=COOKIE_NAME,
+        value=token,
+        max_age=max_age,
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+        path="/",
+    )
+
+
+def _login_keys(request: Request[Any, Any, Any], username: str) -> tuple[str, str]:
+    account = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    return f"account:{account}", f"address:{request.app.state.addresses.key(request.scope)}"
+
+
+async def sign_in(request: Request[Any, Any, Any], username: str, password: str) -> tuple[Principal, str]:
+    """Check credentials under the sign-in throttle; returns (principal, new session token).
+
+    At most ``SURVEY_LOGIN_FAILURES`` failures per account and per client address within
+    ``SURVEY_LOGIN_WINDOW_SECONDS``; beyond that every attempt is refused with 429 and ``Retry-After`` (without
+    looking at the password), and a success clears the account's failures.
+    """
+    settings: Settings = request.app.state.settings
+    limiter: SlidingWindowLimiter = request.app.state.login_failures
+    keys = _login_keys(request, username)
+    try:
+        for key in keys:
+            await limiter.check(key)
+    except Limited as limited:
+        raise TooManyRequests(
+            f"登录失败次数过多，请 {limited.retry_after} 秒后再试 / too many failed sign-ins; try again in "
+            f"{limited.retry_after} s",
+            limited.retry_after,
+        ) from None
+    principal = await service.authenticate(username, password, settings.password_iterations)
+    if principal is None:
+        for key in keys:
+            with contextlib.suppress(Limited):  # already at the limit: the next attempt is refused anyway
+                await limiter.reserve(key)
+        raise Unauthorized("用户名或密码错误 / wrong username or password")
+    await limiter.clear(keys[0])
+    registry: SessionRegistry = request.app.state.sessions
+    return principal, await registry.issue(principal)
+
+
 class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ("accounts",)
@@ -64,37 +130,49 @@ class AuthController(Controller):
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
     ) -> Response[LoginResult]:
-        """Sign in: returns a bearer token for API clients and sets an HttpOnly session cookie for pages."""
+        """Sign in: returns a bearer token for API clients and sets an HttpOnly session cookie for pages.
+
+        Failed attempts are limited per account and per address (429 with Retry-After when exceeded).
+        """
         settings: Settings = request.app.state.settings
-        principal = await service.authenticate(data.username, data.password, settings.password_iterations)
-        if principal is None:
-            raise Unauthorized("用户名或密码错误 / wrong username or password")
-        registry: SessionRegistry = request.app.state.sessions
-        token = await registry.issue(principal)
-        result = LoginResult(token, "bearer", settings.session_ttl_seconds, principal)
-        cookie = Cookie(
-            key=COOKIE_NAME,
-            value=token,
-            max_age=settings.session_ttl_seconds,
-            httponly=True,
-            secure=settings.cookie_secure,
-            samesite="strict",
-            path="/",
-        )
-        return Response(result, cookies=[cookie])
+        principal, token = await sign_in(request, data.username, data.password)
+        result = LoginResult(token, "bearer", settings.session_ttl_seconds, principal, csrf_token(token))
+        return Response(result, cookies=[session_cookie(request, token, settings.session_ttl_seconds)])
 
     @post("/logout", status_code=204, guards=[require()])
     async def logout(self, request: Request[Any, Any, Any]) -> Response[None]:
+        """Sign out: the session (token and cookie) ends."""
         token = request_token(request)
         if token:
             await request.app.state.sessions.revoke(token)
-        return Response(
-            None, status_code=204, cookies=[Cookie(key=COOKIE_NAME, value="", max_age=0, path="/")]
-        )
+        return Response(None, status_code=204, cookies=[session_cookie(request, "", 0)])
 
     @get("/me", guards=[require()], dependencies={"principal": Provide(provide_signed_in)})
     async def me(self, principal: NamedDependency[Principal]) -> Principal:
+        """The signed-in account."""
         return principal
+
+    @post(
+        "/password",
+        status_code=200,
+        guards=[require()],
+        dependencies={"principal": Provide(provide_signed_in)},
+    )
+    async def change_password(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[PasswordChange],
+        principal: NamedDependency[Principal],
+    ) -> Response[LoginResult]:
+        """Change your own password (the current one is required). Every session of the account ends; the reply
+        carries a new session (and cookie) for this client."""
+        settings: Settings = request.app.state.settings
+        await service.change_own_password(
+            principal, data.old_password, data.new_password, settings.password_iterations
+        )
+        token = await request.app.state.sessions.issue(principal)
+        result = LoginResult(token, "bearer", settings.session_ttl_seconds, principal, csrf_token(token))
+        return Response(result, cookies=[session_cookie(request, token, settings.session_ttl_seconds)])
 
 
 class AccountController(Controller):
@@ -136,8 +214,10 @@ class AccountController(Controller):
         data: JSONBody[AccountChange],
         principal: NamedDependency[Principal],
     ) -> Account:
+        """Change an account's role, activity, password or name; a new role, deactivation or a new password ends
+        the account's sessions at once."""
         settings: Settings = request.app.state.settings
-        account = await service.update_account(
+        return await service.update_account(
             account_id,
             role=data.role,
             active=data.active,
@@ -146,9 +226,6 @@ class AccountController(Controller):
             iterations=settings.password_iterations,
             actor=principal,
         )
-        if data.role is not None or data.active is not None or data.password is not None:
-            await request.app.state.sessions.revoke_all(account_id)
-        return account
 
 
 class AuditLogController(Controller):

@@ -20,13 +20,12 @@ from litestar.response import File
 from survey_platform.accounts.guards import provide_signed_in, require
 from survey_platform.accounts.service import Principal
 from survey_platform.audits import service
-from survey_platform.audits.photos import check_photo, photo_metadata, photo_path, store_photo
+from survey_platform.audits.photos import check_photo, photo_metadata, photo_path, readable_photo, store_photo
 from survey_platform.audits.schemas import (
     AuditCorrection,
     AuditDetail,
     AuditSubmission,
     AuditSummary,
-    InspectorAssignment,
     PhotoInfo,
     ReviewRequest,
 )
@@ -44,21 +43,22 @@ from survey_platform.storage.errors import (
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 SHA = Parameter(pattern=r"^[0-9a-f]{64}$")
 REVIEWERS = ("admin", "reviewer")
-SIGNED_IN = ("admin", "reviewer", "inspector")
+SIGNED_IN = ("admin", "reviewer", "inspector", "interviewer")
 
 
 def _catalog(request: Request[Any, Any, Any]) -> QuestionnaireCatalog:
     return request.app.state.questionnaires
 
 
-@post("/campaigns/{campaign:str}/audits", guards=[require("inspector")])
+@post("/campaigns/{campaign:str}/audits", guards=[require("inspector", "admin")])
 async def submit_audit(
     request: Request[Any, Any, Any],
     campaign: Annotated[str, CODE],
     data: JSONBody[AuditSubmission],
     principal: NamedDependency[Principal],
 ) -> Response[AuditDetail]:
-    """Submit an inspection (assigned inspectors). 201 stored; 200 identical re-send; 409 UUID reused."""
+    """Submit an inspection (assigned inspectors, or an admin). 201 stored; 200 identical re-send; 409 UUID reused
+    or campaign not open."""
     created, audit = await service.submit_audit(campaign, data, principal, _catalog(request))
     return Response(audit, status_code=201 if created else 200)
 
@@ -101,18 +101,6 @@ async def review_audit(
     return await service.review_audit(audit_id, data.action, data.comment, principal)
 
 
-@put("/campaigns/{campaign:str}/inspectors", guards=[require("admin")])
-async def assign_inspectors(
-    campaign: Annotated[str, CODE], data: JSONBody[InspectorAssignment], principal: NamedDependency[Principal]
-) -> InspectorAssignment:
-    return InspectorAssignment(await service.assign_inspectors(campaign, data.inspectors, principal))
-
-
-@get("/campaigns/{campaign:str}/inspectors", guards=[require(*REVIEWERS)])
-async def list_inspectors(campaign: Annotated[str, CODE]) -> InspectorAssignment:
-    return InspectorAssignment(await service.assigned_inspectors(campaign))
-
-
 async def _upload_photo(
     request: Request[Any, Any, Any], principal: NamedDependency[Principal]
 ) -> Response[PhotoInfo]:
@@ -135,13 +123,22 @@ async def _upload_photo(
 
 
 @get("/photos/{sha256:str}/meta", guards=[require(*SIGNED_IN)])
-async def photo_info(sha256: Annotated[str, SHA]) -> PhotoInfo:
-    """Whether a photo is already stored (for resuming uploads): 200 with its metadata, or 404."""
+async def photo_info(sha256: Annotated[str, SHA], principal: NamedDependency[Principal]) -> PhotoInfo:
+    """Whether a photo is already stored (for resuming uploads): 200 with its metadata, or 404.
+
+    Only for those who may read the photo (see ``GET /photos/{sha256}``); to anyone else it looks missing.
+    """
+    await readable_photo(sha256, principal)
     return PhotoInfo(**await photo_metadata(sha256))  # type: ignore[arg-type]
 
 
 @get("/photos/{sha256:str}", guards=[require(*SIGNED_IN)], media_type="application/octet-stream")
-async def photo_file(request: Request[Any, Any, Any], sha256: Annotated[str, SHA]) -> File:
+async def photo_file(
+    request: Request[Any, Any, Any], sha256: Annotated[str, SHA], principal: NamedDependency[Principal]
+) -> File:
+    """An evidence photo: for admins, the reviewers of a campaign whose audit holds it, the inspector whose audit
+    holds it and the account that uploaded it; to anyone else it looks missing (404)."""
+    await readable_photo(sha256, principal)
     metadata = await photo_metadata(sha256)
     settings: Settings = request.app.state.settings
     return File(path=photo_path(settings.photos_dir, sha256), media_type=str(metadata["media_type"]))
@@ -372,7 +369,7 @@ def audit_router(settings: Settings) -> Router:
     )(_upload_photo)
     submit_multipart = post(
         "/campaigns/{campaign:str}/audits/multipart",
-        guards=[require("inspector")],
+        guards=[require("inspector", "admin")],
         request_max_body_size=settings.max_audit_upload_bytes,
         opt={"multipart": True},
         name="submit_audit_multipart",
@@ -387,8 +384,6 @@ def audit_router(settings: Settings) -> Router:
             get_audit,
             correct_audit,
             review_audit,
-            assign_inspectors,
-            list_inspectors,
             upload,
             photo_info,
             photo_file,

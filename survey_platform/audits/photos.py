@@ -14,8 +14,9 @@ import re
 import tempfile
 from pathlib import Path
 
+from survey_platform.accounts.service import Principal
 from survey_platform.storage.errors import FieldProblem, InvalidInput, NotFound
-from survey_platform.storage.tables import Photo
+from survey_platform.storage.tables import Audit, Photo
 
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 MEDIA_TYPES: dict[str, str] = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
@@ -139,3 +140,27 @@ async def missing_photos(hashes: set[str]) -> set[str]:
         return set()
     rows = await Photo.select(Photo.sha256).where(Photo.sha256.is_in(list(hashes))).run()
     return hashes - {row["sha256"] for row in rows}
+
+
+async def readable_photo(sha256: str, principal: Principal) -> None:
+    """Raise NotFound unless ``principal`` may read the photo: an admin; the account that uploaded it; the inspector
+    of an audit that holds it; a reviewer assigned to the campaign of such an audit."""
+    from survey_platform.campaigns.assignments import may_review
+
+    if principal.role == "admin":
+        return
+    if not SHA256_PATTERN.match(sha256):
+        raise NotFound("照片不存在 / photo not found")
+    uploader = await Photo.select(Photo.uploaded_by).where(Photo.sha256 == sha256).first().run()
+    if uploader is not None and uploader["uploaded_by"] == principal.user_id:
+        return
+    # Photos are referenced from each audit's JSON list of hashes (a hex digest cannot break out of the pattern).
+    holders = await Audit.raw(
+        "SELECT campaign, inspector FROM audit WHERE CAST(photos AS TEXT) LIKE {}", f'%"{sha256}"%'
+    ).run()
+    for holder in holders:
+        if holder["inspector"] == principal.user_id:
+            return
+        if principal.role == "reviewer" and await may_review(holder["campaign"], principal):
+            return
+    raise NotFound("照片不存在 / photo not found")

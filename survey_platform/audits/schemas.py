@@ -82,12 +82,6 @@ class AuditDetail(AuditSummary, kw_only=True):
     history: list[ReviewEvent]
 
 
-class InspectorAssignment(msgspec.Struct, forbid_unknown_fields=True):
-    inspectors: Annotated[
-        list[Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]], msgspec.Meta(max_length=10_000)
-    ]
-
-
 class PhotoInfo(msgspec.Struct):
     sha256: str
     media_type: str

@@ -6,7 +6,7 @@ import dataclasses
 import datetime
 import json
 import uuid
-from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 from survey_platform.accounts.service import Principal
@@ -21,10 +21,11 @@ from survey_platform.audits.schemas import (
     Location,
     ReviewEvent,
 )
-from survey_platform.campaigns.lifecycle import accepts_submissions
+from survey_platform.campaigns.assignments import assigned_campaign_ids, may_review, require_submitter
+from survey_platform.campaigns.lifecycle import accepts_reviews, accepts_submissions, frozen_message
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import Campaign
-from survey_platform.campaigns.service import get_campaign
+from survey_platform.campaigns.service import get_campaign, status_at_commit
 from survey_platform.questionnaire import Questionnaire, validate_answers
 from survey_platform.responses.rules import body_hash
 from survey_platform.responses.schemas import BatchItemResult, failed_item
@@ -37,10 +38,8 @@ from survey_platform.storage.errors import (
     Forbidden,
     InvalidInput,
     NotFound,
-    Unauthorized,
 )
-from survey_platform.storage.tables import Audit, AuditReview, BaseUser, CampaignInspector, Venue
-from survey_platform.storage.tables import Campaign as CampaignTable
+from survey_platform.storage.tables import Audit, AuditReview, Venue
 
 LOW_GPS_ACCURACY_METRES = 100.0
 STAFF = ("admin", "reviewer")
@@ -106,14 +105,6 @@ async def _checked_values(
     return check.values, sorted({sha for _, sha in photos})
 
 
-async def _assigned(campaign_id: int, user_id: int) -> bool:
-    return await (
-        CampaignInspector.exists()
-        .where((CampaignInspector.campaign == campaign_id) & (CampaignInspector.inspector == user_id))
-        .run()
-    )
-
-
 @dataclasses.dataclass(frozen=True, slots=True)
 class Attachment:
     """A photo sent together with an audit, already checked; ``store`` saves it once the audit is accepted.
@@ -155,10 +146,12 @@ async def store_audit(
         raise Conflict(
             f"活动 {campaign_code} 不是检查活动 / campaign {campaign_code!r} is not an inspection campaign"
         )
-    if not accepts_submissions(campaign.status):
-        raise Conflict(f"活动未开放 / campaign {campaign_code!r} is {campaign.status}, not open")
-    if not await _assigned(campaign.id, principal.user_id):
-        raise Forbidden(f"未被分配到本活动 / you are not assigned to campaign {campaign_code!r}")
+    await require_submitter(campaign.id, campaign_code, campaign.kind, principal)
+    if (
+        not accepts_submissions(campaign.status)
+        and not await Audit.exists().where(Audit.uuid == data.id).run()
+    ):
+        raise _not_open(campaign_code, campaign.status)  # known early; checked again at commit
     problems = await _venue_in_scope(campaign, data.venue)
     attached = {a.sha256 for a in attachments}
     values, photos = await _checked_values(catalog, campaign, data.answers, problems, attached)
@@ -202,21 +195,21 @@ async def _refuse_conflict(audit_id: uuid.UUID, body_hash: str, principal: Princ
         raise Conflict(f"该编号已用于不同内容 / audit {audit_id} was already stored with different content")
 
 
+def _not_open(code: str, status: str) -> Conflict:
+    return Conflict(f"活动未开放 / campaign {code!r} is {status}, not open for audits")
+
+
 async def submit_audit_batch(
-    items: Sequence[BatchAudit], principal: Principal | None, catalog: QuestionnaireCatalog
+    items: Sequence[BatchAudit], principal: Principal, catalog: QuestionnaireCatalog
 ) -> list[BatchItemResult]:
     """The audits of an offline-sync batch, each stored or refused on its own (partial success).
 
-    Every item needs a signed-in inspector assigned to its campaign: for an anonymous request each item fails
-    with 401, for another role with 403; the photos must have been uploaded before (``POST /photos``).
+    Every item needs an account that may submit to its campaign (an assigned inspector, or an admin), else 403;
+    the photos must have been uploaded before (``POST /photos``).
     """
     results: list[BatchItemResult] = []
     for index, item in enumerate(items):
         try:
-            if principal is None:
-                raise Unauthorized("需要登录才能提交检查记录 / sign-in required to submit audits")
-            if principal.role != "inspector":
-                raise Forbidden("仅检查员可提交检查记录 / only inspectors can submit audits")
             created = await store_audit(item.campaign, item.submission(), principal, catalog)
             results.append(BatchItemResult(index=index, status=201 if created else 200, id=item.id))
         except DomainError as error:
@@ -244,6 +237,9 @@ async def _insert_once(
                     f"该编号已用于不同内容 / audit {data.id} was already stored with different content"
                 )
             return False
+        status = await status_at_commit(campaign.id)
+        if not accepts_submissions(status):
+            raise _not_open(campaign.code, status)
         else:
             rows = (
                 await Audit.insert(
@@ -311,10 +307,16 @@ async def _audit_row(audit_id: uuid.UUID, principal: Principal) -> dict[str, Any
         .first()
         .run()
     )
-    # An inspector sees only their own audits; others' look missing.
-    if row is None or (principal.role not in STAFF and row["inspector"] != principal.user_id):
-        raise NotFound(f"检查记录不存在 / audit {audit_id} not found")
+    if row is None or not await may_see(row, principal):
+        raise NotFound(f"检查记录不存在 / audit {audit_id} not found")  # others' audits look missing
     return row
+
+
+async def may_see(row: dict[str, Any], principal: Principal) -> bool:
+    """Admins see every audit; reviewers those of campaigns they review; inspectors their own."""
+    if principal.role in STAFF:
+        return await may_review(row["campaign"], principal)
+    return bool(row["inspector"] == principal.user_id)
 
 
 def _loads(value: object) -> Any:
@@ -365,7 +367,11 @@ async def list_audits(
         .limit(limit)
         .offset(offset)
     )
-    if principal.role not in STAFF:
+    if principal.role == "reviewer":
+        query = query.where(
+            Audit.campaign.is_in(sorted(await assigned_campaign_ids(principal.user_id)) or [0])
+        )
+    elif principal.role != "admin":
         query = query.where(Audit.inspector == principal.user_id)
     if campaign:
         query = query.where(Audit.campaign.code == campaign)
@@ -375,10 +381,16 @@ async def list_audits(
 
 
 async def review_audit(audit_id: uuid.UUID, action: str, comment: str, principal: Principal) -> AuditDetail:
-    """Approve, return (with a comment) or reject a submitted audit; the history keeps every step."""
+    """Approve, return (with a comment) or reject a submitted audit; the history keeps every step.
+
+    Admins and the campaign's reviewers decide, while the campaign is open or closed (not once published).
+    """
     now = datetime.datetime.now(datetime.UTC)
     async with write_transaction(Audit._meta.db):
         row = await _audit_row(audit_id, principal)
+        status = await status_at_commit(row["campaign"])
+        if not accepts_reviews(status):
+            raise Conflict(frozen_message(row["campaign_code"], status))
         try:
             new_state = next_review_state(row["review_state"], action, comment)
         except ReviewError as error:
@@ -423,7 +435,11 @@ async def _record_visit(row: dict[str, Any], at: datetime.datetime) -> None:
 async def correct_audit(
     audit_id: uuid.UUID, data: AuditCorrection, principal: Principal, catalog: QuestionnaireCatalog
 ) -> AuditDetail:
-    """The inspector's corrected answers for a returned audit; it goes back to review."""
+    """The inspector's corrected answers for a returned audit; it goes back to review.
+
+    Allowed while the campaign is open or closed (a returned audit may be corrected after close), never once
+    it is published.
+    """
     row = await _audit_row(audit_id, principal)
     if row["inspector"] != principal.user_id:
         raise Forbidden("只能修改自己的检查记录 / only the inspector who made an audit can correct it")
@@ -435,6 +451,9 @@ async def correct_audit(
     now = datetime.datetime.now(datetime.UTC)
     flags = gps_flags(data.location)
     async with write_transaction(Audit._meta.db):
+        status = await status_at_commit(row["campaign"])
+        if not accepts_reviews(status):
+            raise Conflict(frozen_message(row["campaign_code"], status))
         current = await Audit.select(Audit.review_state).where(Audit.id == row["id"]).first().run()
         try:
             new_state = next_review_state(current["review_state"], "resubmit", "")
@@ -464,52 +483,4 @@ async def correct_audit(
     return await get_audit(audit_id, principal)
 
 
-async def assign_inspectors(campaign_code: str, user_ids: Iterable[int], actor: Principal) -> list[int]:
-    """Replace the campaign's inspectors (each must be an inspector account)."""
-    from survey_platform.storage.tables import AccountRole
-
-    campaign = await get_campaign(campaign_code)
-    wanted = sorted(set(user_ids))
-    roles = {
-        row["user"]: row["role"]
-        for row in await AccountRole.select(AccountRole.user, AccountRole.role)
-        .where(AccountRole.user.is_in(wanted or [0]))
-        .run()
-    }
-    problems = [
-        FieldProblem(
-            f"$.inspectors[{n}]", "role", f"账户 {uid} 不是检查员 / account {uid} is not an inspector"
-        )
-        for n, uid in enumerate(wanted)
-        if roles.get(uid) != "inspector"
-    ]
-    if problems:
-        raise InvalidInput("检查员无效 / invalid inspectors", tuple(problems))
-    async with write_transaction(CampaignInspector._meta.db):
-        await CampaignInspector.delete().where(CampaignInspector.campaign == campaign.id).run()
-        if wanted:
-            await CampaignInspector.insert(
-                *(CampaignInspector(campaign=campaign.id, inspector=uid) for uid in wanted)
-            ).run()
-    await audit_log.record(
-        actor_id=actor.user_id,
-        actor=actor.username,
-        action="campaign.assign_inspectors",
-        entity="campaign",
-        entity_id=campaign_code,
-        detail={"inspectors": wanted},
-    )
-    return wanted
-
-
-async def assigned_inspectors(campaign_code: str) -> list[int]:
-    campaign = await get_campaign(campaign_code)
-    rows = (
-        await CampaignInspector.select(CampaignInspector.inspector)
-        .where(CampaignInspector.campaign == campaign.id)
-        .run()
-    )
-    return sorted(row["inspector"] for row in rows)
-
-
-__all__ = ["BaseUser", "CampaignTable", "assign_inspectors", "submit_audit", "submit_audit_batch"]
+__all__ = ["may_see", "submit_audit", "submit_audit_batch"]

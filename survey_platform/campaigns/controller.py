@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, patch, post
+from litestar import Controller, Request, get, patch, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 
 from survey_platform.accounts.guards import provide_principal, require
 from survey_platform.accounts.service import Principal
-from survey_platform.campaigns import service
+from survey_platform.campaigns import assignments, service
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import (
     Campaign,
     CampaignChange,
     CampaignIn,
+    InspectorAssignment,
+    InterviewerAssignment,
     QuestionnaireVersionDetail,
     QuestionnaireVersionSummary,
+    ReviewerAssignment,
 )
 
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -83,6 +86,56 @@ class CampaignController(Controller):
         principal: NamedDependency[Principal | None],
     ) -> Campaign:
         return await _transition(request, code, "publish", principal)
+
+    @put("/{code:str}/interviewers", guards=[require("admin")])
+    async def assign_interviewers(
+        self,
+        code: Annotated[str, CODE],
+        data: JSONBody[InterviewerAssignment],
+        principal: NamedDependency[Principal | None],
+    ) -> InterviewerAssignment:
+        """Replace a survey campaign's interviewers (accounts with the interviewer role)."""
+        assert principal is not None
+        return InterviewerAssignment(
+            await assignments.assign(code, "interviewer", data.interviewers, principal)
+        )
+
+    @get("/{code:str}/interviewers", guards=[require(*STAFF)])
+    async def list_interviewers(self, code: Annotated[str, CODE]) -> InterviewerAssignment:
+        """The interviewers assigned to a survey campaign."""
+        return InterviewerAssignment(await assignments.assigned(code, "interviewer"))
+
+    @put("/{code:str}/inspectors", guards=[require("admin")])
+    async def assign_inspectors(
+        self,
+        code: Annotated[str, CODE],
+        data: JSONBody[InspectorAssignment],
+        principal: NamedDependency[Principal | None],
+    ) -> InspectorAssignment:
+        """Replace an inspection campaign's inspectors (accounts with the inspector role)."""
+        assert principal is not None
+        return InspectorAssignment(await assignments.assign(code, "inspector", data.inspectors, principal))
+
+    @get("/{code:str}/inspectors", guards=[require(*STAFF)])
+    async def list_inspectors(self, code: Annotated[str, CODE]) -> InspectorAssignment:
+        """The inspectors assigned to an inspection campaign."""
+        return InspectorAssignment(await assignments.assigned(code, "inspector"))
+
+    @put("/{code:str}/reviewers", guards=[require("admin")])
+    async def assign_reviewers(
+        self,
+        code: Annotated[str, CODE],
+        data: JSONBody[ReviewerAssignment],
+        principal: NamedDependency[Principal | None],
+    ) -> ReviewerAssignment:
+        """Replace a campaign's reviewers (they review its audits and flagged interviews)."""
+        assert principal is not None
+        return ReviewerAssignment(await assignments.assign(code, "reviewer", data.reviewers, principal))
+
+    @get("/{code:str}/reviewers", guards=[require(*STAFF)])
+    async def list_reviewers(self, code: Annotated[str, CODE]) -> ReviewerAssignment:
+        """The reviewers assigned to a campaign."""
+        return ReviewerAssignment(await assignments.assigned(code, "reviewer"))
 
 
 async def _transition(

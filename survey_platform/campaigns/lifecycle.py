@@ -1,4 +1,9 @@
-"""Campaign status transitions (pure): draft → open → closed → published."""
+"""Campaign status transitions and what each status allows (pure): draft → open → closed → published.
+
+- open: field staff and citizens submit; reviewers review; inspectors correct returned audits.
+- closed: nothing new comes in, but reviewers still decide and inspectors still correct audits returned to them.
+- published: frozen — nothing of the campaign changes any more (a correction is a new release).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +38,20 @@ def next_status(current: str, action: str) -> str:
 
 def accepts_submissions(status: str) -> bool:
     return status == "open"
+
+
+def accepts_reviews(status: str) -> bool:
+    """Reviews, corrections of returned audits and reviewers' decisions on flagged interviews."""
+    return status in ("open", "closed")
+
+
+def frozen_message(code: str, status: str) -> str:
+    """Why a change to a campaign in ``status`` is refused (409)."""
+    if status == "published":
+        return (
+            f"活动已发布，内容不能再更改 / campaign {code!r} is published: nothing of it can change any more"
+        )
+    return f"活动状态为 {status}，不能更改 / campaign {code!r} is {status}: this change is not possible now"
 
 
 def is_editable(status: str) -> bool:

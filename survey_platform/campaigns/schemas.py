@@ -70,3 +70,26 @@ class QuestionnaireVersionSummary(msgspec.Struct):
 class QuestionnaireVersionDetail(QuestionnaireVersionSummary, kw_only=True):
     source: str
     client: dict[str, Any] | None = None
+
+
+AccountIds = Annotated[
+    list[Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]], msgspec.Meta(max_length=10_000)
+]
+
+
+class InspectorAssignment(msgspec.Struct, forbid_unknown_fields=True):
+    """The inspectors assigned to an inspection campaign (they submit its audits)."""
+
+    inspectors: AccountIds
+
+
+class InterviewerAssignment(msgspec.Struct, forbid_unknown_fields=True):
+    """The interviewers assigned to a survey campaign (they submit its street-intercept interviews)."""
+
+    interviewers: AccountIds
+
+
+class ReviewerAssignment(msgspec.Struct, forbid_unknown_fields=True):
+    """The reviewers assigned to a campaign (they review its audits and flagged interviews)."""
+
+    reviewers: AccountIds

@@ -183,3 +183,18 @@ async def transition(code: str, action: str, actor: Principal | None = None) -> 
         detail={"from": current.status, "to": new},
     )
     return await get_campaign(code)
+
+
+async def status_at_commit(campaign_id: int) -> str:
+    """The campaign's status, read inside the caller's write transaction so that it holds until commit.
+
+    PostgreSQL: ``SELECT … FOR SHARE`` makes a concurrent status change wait for this transaction. SQLite: the
+    caller's ``BEGIN IMMEDIATE`` (``storage.database.write_transaction``) already holds the write lock.
+    """
+    query = CampaignTable.select(CampaignTable.status).where(CampaignTable.id == campaign_id)
+    if CampaignTable._meta.db.engine_type == "postgres":
+        query = query.lock_rows("SHARE")
+    row = await query.first().run()
+    if row is None:
+        raise NotFound(f"活动不存在 / campaign {campaign_id} not found")
+    return str(row["status"])

@@ -8,7 +8,7 @@ from litestar import Controller, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 
-from survey_platform.accounts.guards import provide_signed_in, require
+from survey_platform.accounts.guards import provide_principal, provide_signed_in, require
 from survey_platform.accounts.service import Principal
 from survey_platform.places import service
 from survey_platform.places.schemas import City, CityIn, Venue, VenueIn
@@ -46,19 +46,26 @@ class VenueController(Controller):
     tags = ("places",)
     dependencies = {"principal": Provide(provide_signed_in)}  # noqa: RUF012
 
-    @get("/")
+    @get("/", dependencies={"viewer": Provide(provide_principal)})
     async def list_venues(
         self,
+        viewer: NamedDependency[Principal | None],
         city: Annotated[str | None, Parameter(max_length=20)] = None,
         category: Annotated[str | None, Parameter(max_length=60)] = None,
         limit: Annotated[int, Parameter(ge=1, le=5000)] = 1000,
         offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
     ) -> list[Venue]:
-        return await service.list_venues(city, category, limit, offset)
+        """Venues (anyone; audit ids in the visit history only for admins, reviewers and inspectors)."""
+        venues = await service.list_venues(city, category, limit, offset)
+        return venues if service.sees_audits(viewer) else [service.without_audits(v) for v in venues]
 
-    @get("/{venue_id:int}")
-    async def get_venue(self, venue_id: Annotated[int, ID]) -> Venue:
-        return await service.get_venue(venue_id)
+    @get("/{venue_id:int}", dependencies={"viewer": Provide(provide_principal)})
+    async def get_venue(
+        self, venue_id: Annotated[int, ID], viewer: NamedDependency[Principal | None]
+    ) -> Venue:
+        """One venue with its visit history (audit ids only for admins, reviewers and inspectors)."""
+        venue = await service.get_venue(venue_id)
+        return venue if service.sees_audits(viewer) else service.without_audits(venue)
 
     @post("/", guards=[require("admin")])
     async def create_venue(self, data: JSONBody[VenueIn], principal: NamedDependency[Principal]) -> Venue:

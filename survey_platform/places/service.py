@@ -137,6 +137,18 @@ async def list_venues(
     return [_venue(row) for row in await query.run()]
 
 
+def sees_audits(viewer: Principal | None) -> bool:
+    """Whether ``viewer`` may see which audits a venue's visits come from (not the public, not interviewers)."""
+    return viewer is not None and viewer.role in ("admin", "reviewer", "inspector")
+
+
+def without_audits(venue: Venue) -> Venue:
+    """The venue as the public sees it: visit dates and outcomes, without audit ids."""
+    return msgspec.structs.replace(
+        venue, visit_history=[msgspec.structs.replace(visit, audit="") for visit in venue.visit_history]
+    )
+
+
 async def get_venue(venue_id: int) -> Venue:
     row = await _venue_query().where(VenueTable.id == venue_id).first().run()
     if row is None:

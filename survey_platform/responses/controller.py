@@ -21,7 +21,7 @@ from survey_platform.responses.export import answer_columns, campaign_rows, csv_
 from survey_platform.responses.schemas import BatchRequest, BatchResult, Submission, SubmissionResult, tally
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
-from survey_platform.storage.errors import FieldProblem, InvalidInput
+from survey_platform.storage.errors import FieldProblem, InvalidInput, Unauthorized
 
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 
@@ -30,19 +30,30 @@ CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 async def submit_response(
     request: Request[Any, Any, Any], campaign: Annotated[str, CODE], data: JSONBody[Submission]
 ) -> Response[SubmissionResult]:
-    """Submit one response (no account needed). 201 stored; 200 identical re-send; 409 UUID reused; 422 invalid."""
+    """Submit one response: 201 stored; 200 identical re-send; 409 UUID reused or campaign not open; 422 invalid.
+
+    Citizens need no account (channel ``qr`` or ``online``; at most ``SURVEY_ANON_RESPONSES_PER_HOUR`` new
+    responses per connection and campaign in any hour, then 429 with Retry-After). A signed-in interviewer
+    assigned to the campaign (or an admin) sends street-intercept interviews: recorded with the account.
+    """
     ingestor: Ingestor = request.app.state.ingestor
-    created, result = await ingestor.submit(campaign, data)
+    principal = await identify(request)
+    address = request.app.state.addresses.key(request.scope)
+    created, result = await ingestor.submit(campaign, data, principal, address)
     return Response(result, status_code=201 if created else 200)
 
 
 async def _submit_batch(request: Request[Any, Any, Any], data: JSONBody[BatchRequest]) -> BatchResult:
-    """Offline sync: many responses and audits at once, with a result per item (partial success).
+    """Offline sync from the field: many responses and audits at once, with a result per item (partial success).
 
-    Responses need no account. Audits need a signed-in inspector assigned to each audit's campaign; without
-    one, every audit item fails on its own (401 anonymous, 403 otherwise) while the responses are still
-    stored. Audit photos are uploaded first (``POST /photos``) and referenced by SHA-256.
+    Signed-in field accounts only (401 anonymous). Responses: interviewers assigned to each item's survey
+    campaign; audits: inspectors assigned to each item's inspection campaign; admins: any campaign. An item the
+    account may not submit fails on its own with 403, an item of a campaign that is not open with 409. Audit
+    photos are uploaded first (``POST /photos``) and referenced by SHA-256.
     """
+    principal = await identify(request)
+    if principal is None:
+        raise Unauthorized("批量提交需要登录 / batch submission requires signing in")
     ingestor: Ingestor = request.app.state.ingestor
     limit = request.app.state.settings.max_batch_items
     count = len(data.responses) + len(data.audits)
@@ -52,9 +63,8 @@ async def _submit_batch(request: Request[Any, Any, Any], data: JSONBody[BatchReq
             f"一次最多提交 {limit} 条 / at most {limit} items per batch",
             (FieldProblem(path, "max_items", f"{count} > {limit}"),),
         )
-    result = await ingestor.submit_batch(data.responses)
+    result = await ingestor.submit_batch(data.responses, principal)
     if data.audits:
-        principal = await identify(request)
         audits = await submit_audit_batch(data.audits, principal, request.app.state.questionnaires)
         result.audits = audits
         result.audits_created, result.audits_replayed, result.audits_failed = tally(audits)

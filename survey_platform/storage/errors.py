@@ -20,10 +20,13 @@ class DomainError(Exception):
     status: int = 400
     title: str = "Bad request"
 
-    def __init__(self, detail: str, errors: tuple[FieldProblem, ...] = ()) -> None:
+    def __init__(
+        self, detail: str, errors: tuple[FieldProblem, ...] = (), headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors
+        self.headers = headers or {}
 
 
 class BadRequest(DomainError):
@@ -71,3 +74,14 @@ class Unavailable(DomainError):
 class Unauthorized(DomainError):
     status = 401
     title = "Unauthorized"
+
+
+class TooManyRequests(DomainError):
+    """A limit was reached; ``Retry-After`` says in how many seconds to try again."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})
+        self.retry_after = retry_after

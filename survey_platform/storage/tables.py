@@ -23,15 +23,18 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
-ROLES: tuple[str, ...] = ("admin", "reviewer", "inspector")
-
 
 class AccountRole(Table, tablename="account_role"):
-    """The platform role of one Piccolo user: admin, reviewer or inspector."""
+    """The platform role of one Piccolo user: admin, reviewer, inspector or interviewer.
+
+    ``session_generation`` invalidates sessions: every session records the generation it was issued under, and a
+    deactivation, role change or new password increments it, so sessions end at once in every process.
+    """
 
     user = ForeignKey(references=BaseUser, unique=True, on_delete=OnDelete.cascade)
     role = Varchar(length=20)
     display_name = Varchar(length=100, default="")
+    session_generation = Integer(default=0)
 
 
 class AuditLogEntry(Table, tablename="audit_log"):
@@ -110,6 +113,8 @@ class SurveyResponse(Table, tablename="response"):
     answers = JSON(default="{}")
     body_hash = Varchar(length=64)
     channel = Varchar(length=20, default="intercept")
+    # The signed-in interviewer (or other field account) who sent it; None for anonymous citizens.
+    submitted_by = Integer(null=True, default=None)
     started_at = Timestamptz(null=True, default=None)
     submitted_at = Timestamptz(null=True, default=None)
     received_at = Timestamptz()
@@ -120,11 +125,13 @@ class SurveyResponse(Table, tablename="response"):
     status_reason = Varchar(length=300, default="")
 
 
-class CampaignInspector(Table, tablename="campaign_inspector"):
-    """An inspector assigned to an inspection campaign (only assigned inspectors may submit audits)."""
+class CampaignAssignment(Table, tablename="campaign_assignment"):
+    """An account assigned to a campaign in its role: interviewers (surveys), inspectors (inspections) submit to it;
+    reviewers review it. One row per (campaign, account)."""
 
     campaign = ForeignKey(references=Campaign, on_delete=OnDelete.cascade, index=True)
-    inspector = ForeignKey(references=BaseUser, on_delete=OnDelete.cascade, index=True)
+    account = ForeignKey(references=BaseUser, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=20)
 
 
 class Photo(Table, tablename="photo"):
@@ -183,7 +190,7 @@ TABLES: tuple[type[Table], ...] = (
     Venue,
     Campaign,
     SurveyResponse,
-    CampaignInspector,
+    CampaignAssignment,
     Photo,
     Audit,
     AuditReview,

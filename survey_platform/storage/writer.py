@@ -6,7 +6,8 @@ COMMIT. Requests announce themselves while they validate (:meth:`GroupCommitWrit
 lingers for more rows only while some announced request has not queued yet, so a lone request or a burst that
 has all arrived is committed at once instead of after the full linger. Idempotency lives here too: a row whose
 client UUID is already stored (or earlier in the same batch) is not written again; an identical body hash is a
-replay, a different one a conflict.
+replay, a different one a conflict. So does the campaign's status: a new row is stored only if its campaign is open
+inside the transaction that stores it (at commit), whatever any cache said when the request was validated.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import json
 import logging
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Literal, Protocol, TypeVar
 
@@ -49,11 +50,13 @@ PG_TYPES: dict[str, str] = {
     "quality_flags": "json",
     "status": "varchar",
     "status_reason": "varchar",
+    "submitted_by": "int",
 }
 COLUMNS: tuple[str, ...] = tuple(PG_TYPES)
 SUMMARY_SQL = "uuid, campaign, body_hash, status, eligible, quality_flags, received_at"
 SQLITE_LOOKUP_CHUNK = 500  # parameters per IN (...) lookup, far below SQLite's limit
-SQLITE_INSERT_CHUNK = 250  # rows per multi-row INSERT: 4,000 parameters, far below SQLite's 32,766
+SQLITE_INSERT_CHUNK = 250  # rows per multi-row INSERT: 4,250 parameters, far below SQLite's 32,766
+OPEN_STATUS = "open"  # the campaign status that accepts responses (campaigns.lifecycle.accepts_submissions)
 
 
 class ResponseRow(msgspec.Struct, frozen=True):
@@ -75,6 +78,7 @@ class ResponseRow(msgspec.Struct, frozen=True):
     quality_flags: tuple[str, ...]
     status: str
     status_reason: str
+    submitted_by: int | None = None
 
     def summary(self) -> StoredSummary:
         return StoredSummary(
@@ -101,22 +105,32 @@ class StoredSummary(msgspec.Struct, frozen=True):
 
 
 class WriteOutcome(msgspec.Struct, frozen=True):
-    """created: stored now; replayed: an identical body was already stored; conflict: same UUID, other body."""
+    """created: stored now; replayed: an identical body was already stored; conflict: same UUID, other body;
+    closed: not stored, because its campaign was not open when the transaction committed (``stored`` is None)."""
 
-    kind: Literal["created", "replayed", "conflict"]
-    stored: StoredSummary
+    kind: Literal["created", "replayed", "conflict", "closed"]
+    stored: StoredSummary | None
 
 
 def plan_batch(
-    rows: Sequence[ResponseRow], existing: dict[uuid.UUID, StoredSummary]
+    rows: Sequence[ResponseRow],
+    existing: dict[uuid.UUID, StoredSummary],
+    open_campaigns: Collection[int] | None = None,
 ) -> tuple[list[ResponseRow], list[WriteOutcome]]:
-    """Decide each row's outcome given the already stored rows (pure); returns (rows to insert, outcomes)."""
+    """Decide each row's outcome given the already stored rows (pure); returns (rows to insert, outcomes).
+
+    ``open_campaigns``: the campaigns open in the writing transaction (None: all of them); a new row of any other
+    campaign is "closed". A re-send of a stored row stays a replay whatever the campaign's status now.
+    """
     known = dict(existing)
     to_insert: list[ResponseRow] = []
     outcomes: list[WriteOutcome] = []
     for row in rows:
         stored = known.get(row.uuid)
         if stored is None:
+            if open_campaigns is not None and row.campaign_id not in open_campaigns:
+                outcomes.append(WriteOutcome("closed", None))
+                continue
             known[row.uuid] = row.summary()
             to_insert.append(row)
             outcomes.append(WriteOutcome("created", known[row.uuid]))
@@ -154,7 +168,8 @@ class SQLiteResponseStore:
 
     One hop per batch (not one per statement) matters: a busy event loop holds the GIL, and every hop back to a
     worker thread can wait a whole switch interval. BEGIN IMMEDIATE makes lookup-then-insert atomic across
-    processes.
+    processes, and it holds the database's write lock, so the campaign status read inside the transaction is the
+    status at commit (a close in another process waits for this transaction, or this one for the close).
     """
 
     def __init__(self, path: Path, busy_timeout_seconds: float = 30.0, synchronous: str = "normal") -> None:
@@ -211,7 +226,15 @@ class SQLiteResponseStore:
                 ):
                     summary = _summary_from_row(record)
                     existing[summary.uuid] = summary
-            to_insert, outcomes = plan_batch(rows, existing)
+            campaigns = sorted({row.campaign_id for row in rows})
+            marks = ", ".join("?" for _ in campaigns)
+            open_campaigns = {
+                record[0]
+                for record in connection.execute(
+                    f"SELECT id FROM campaign WHERE id IN ({marks}) AND status = ?", [*campaigns, OPEN_STATUS]
+                )
+            }
+            to_insert, outcomes = plan_batch(rows, existing, open_campaigns)
             for start in range(0, len(to_insert), SQLITE_INSERT_CHUNK):
                 chunk_rows = to_insert[start : start + SQLITE_INSERT_CHUNK]
                 connection.execute(
@@ -295,6 +318,10 @@ class PostgresResponseStore:
     recordset (``benchmarks/pg_insert.py``), but it cannot skip rows that are already stored: when any UUID of
     the batch is (a re-send, or a concurrent process storing the same response), the COPY fails whole on the
     unique constraint and the batch is written again with ``ON CONFLICT (uuid) DO NOTHING``.
+
+    Each batch is one transaction that first takes a share lock on its campaigns' rows (``SELECT … FOR SHARE``):
+    a concurrent close (an UPDATE of the campaign row) waits until this batch commits, and a batch that starts
+    after a close sees it, so rows are stored only while their campaign is open at commit.
     """
 
     INSERT = (
@@ -305,6 +332,8 @@ class PostgresResponseStore:
     )
     """One JSON parameter for the whole batch: msgspec encodes it in C and PostgreSQL parses it, instead of this
     process building sixteen typed arrays for asyncpg to bind."""
+
+    LOCK_CAMPAIGNS = "SELECT id, status FROM campaign WHERE id = ANY($1::int[]) FOR SHARE"
 
     def __init__(self, pool_owner: object) -> None:
         self._engine = pool_owner
@@ -330,20 +359,33 @@ class PostgresResponseStore:
         stored rows. Duplicates inside the batch are resolved by :func:`plan_batch` before either statement.
         """
         pool = self._engine.pool  # type: ignore[attr-defined]
-        to_insert, outcomes = plan_batch(rows, {})
-        async with pool.acquire() as connection:
+        async with pool.acquire() as connection, connection.transaction():
+            campaigns = sorted({row.campaign_id for row in rows})
+            open_campaigns = {
+                record["id"]
+                for record in await connection.fetch(self.LOCK_CAMPAIGNS, campaigns)
+                if record["status"] == OPEN_STATUS
+            }
+            closed = [row.uuid for row in rows if row.campaign_id not in open_campaigns]
+            stored = await self._lookup(connection, closed) if closed else {}  # re-sends stay replays
+            to_insert, outcomes = plan_batch(rows, stored, open_campaigns)
+            if not to_insert:
+                return outcomes
             try:
-                await connection.copy_records_to_table(
-                    "response", records=[_pg_copy_record(row) for row in to_insert], columns=COLUMNS
-                )
+                async with connection.transaction():  # a savepoint: a refused COPY leaves the lock in place
+                    await connection.copy_records_to_table(
+                        "response", records=[_pg_copy_record(row) for row in to_insert], columns=COLUMNS
+                    )
                 return outcomes
             except asyncpg.UniqueViolationError:
                 self.copies_refused += 1  # nothing was written: the COPY is one statement
             batch = _PG_JSON.encode([_pg_record(row) for row in to_insert]).decode()
             inserted = {record["uuid"] for record in await connection.fetch(self.INSERT, batch)}
             if len(inserted) < len(to_insert):
-                stored = await self._lookup(connection, [r.uuid for r in to_insert if r.uuid not in inserted])
-                _, outcomes = plan_batch(rows, stored)
+                stored |= await self._lookup(
+                    connection, [r.uuid for r in to_insert if r.uuid not in inserted]
+                )
+                _, outcomes = plan_batch(rows, stored, open_campaigns)
         return outcomes
 
 

@@ -110,6 +110,21 @@ async def open_campaign(client: AsyncTestClient[Litestar], code: str = "mini-202
     return opened.json()
 
 
+async def field_account(
+    client: AsyncTestClient[Litestar], campaign: str, role: str = "interviewer"
+) -> tuple[dict[str, str], int]:
+    """An account of ``role`` assigned to ``campaign`` (by an admin); returns (its bearer header, its id)."""
+    admin = await headers_for(client, "admin")
+    name, account_id = await make_account(client, role)
+    field = {"interviewer": "interviewers", "inspector": "inspectors", "reviewer": "reviewers"}[role]
+    current = (await client.get(f"/api/v1/campaigns/{campaign}/{field}", headers=admin)).json()[field]
+    reply = await client.put(
+        f"/api/v1/campaigns/{campaign}/{field}", json={field: [*current, account_id]}, headers=admin
+    )
+    assert reply.status_code == 200, reply.text
+    return await bearer(client, name), account_id
+
+
 def submission(**changes: Any) -> dict[str, Any]:
     body = {
         "id": str(uuid.uuid4()),
@@ -117,7 +132,7 @@ def submission(**changes: Any) -> dict[str, Any]:
         "answers": dict(GOOD),
         "started_at": T0.isoformat(),
         "submitted_at": (T0 + datetime.timedelta(minutes=9)).isoformat(),
-        "channel": "intercept",
+        "channel": "online",
     }
     body.update(changes)
     return body
@@ -135,7 +150,8 @@ async def inspection_setup(client: AsyncTestClient[Litestar]) -> dict[str, Any]:
     admin = await headers_for(client, "admin")
     name, inspector_id = await make_account(client, "inspector")
     other_name, _ = await make_account(client, "inspector")
-    reviewer = await headers_for(client, "reviewer")
+    reviewer_name, reviewer_id = await make_account(client, "reviewer")
+    reviewer = await bearer(client, reviewer_name)
     await client.post("/api/v1/cities", json={"code": "taiyuan", "name_zh": "太原"}, headers=admin)
     venue = (
         await client.post(
@@ -153,10 +169,16 @@ async def inspection_setup(client: AsyncTestClient[Litestar]) -> dict[str, Any]:
         "/api/v1/campaigns/qr-2026/inspectors", json={"inspectors": [inspector_id]}, headers=admin
     )
     assert assigned.status_code == 200 and assigned.json() == {"inspectors": [inspector_id]}
+    reviewers = await client.put(
+        "/api/v1/campaigns/qr-2026/reviewers", json={"reviewers": [reviewer_id]}, headers=admin
+    )
+    assert reviewers.status_code == 200, reviewers.text
     assert (await client.post("/api/v1/campaigns/qr-2026/open", headers=admin)).status_code == 200
     return {
         "admin": admin,
         "reviewer": reviewer,
+        "reviewer_id": reviewer_id,
+        "inspector_id": inspector_id,
         "inspector": await bearer(client, name),
         "other": await bearer(client, other_name),
         "venue": venue,
@@ -182,7 +204,7 @@ def _free_port() -> int:
 class LiveServer:
     """`survey-platform serve` in a subprocess; can be killed with SIGKILL and started again."""
 
-    def __init__(self, settings: Settings, workers: int = 1) -> None:
+    def __init__(self, settings: Settings, workers: int = 1, env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.workers = workers
         self.port = _free_port()
@@ -191,6 +213,7 @@ class LiveServer:
             "DATA_DIR": str(settings.data_dir),
             "QUESTIONNAIRES_DIR": str(DATA),
             "SURVEY_RATE_LIMIT_PER_MINUTE": "0",
+            "SURVEY_ANON_RESPONSES_PER_HOUR": "0",  # these servers test durability, not limits
             "SURVEY_PASSWORD_ITERATIONS": "1000",
             "SURVEY_PASSWORD": PASSWORD,
         }
@@ -202,6 +225,7 @@ class LiveServer:
         if settings.redis_url:
             self.env["REDIS_URL"] = settings.redis_url
             self.env["SURVEY_REDIS_NAMESPACE"] = settings.redis_namespace
+        self.env.update(env or {})
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -274,3 +298,23 @@ async def empty_postgres(database_url: str) -> None:
             await connection.execute(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     finally:
         await connection.close()
+
+
+def live_open_campaign(server: LiveServer, code: str = "live") -> dict[str, str]:
+    """An admin (created with the CLI) and an open survey campaign on a live server; returns the admin's header."""
+    admin = f"admin-{secrets.token_hex(3)}"
+    server.cli("user", "create", admin, "--role", "admin")
+    with httpx.Client(base_url=server.url) as client:
+        token = client.post("/api/v1/auth/login", json={"username": admin, "password": PASSWORD}).json()[
+            "token"
+        ]
+        headers = {"Authorization": f"Bearer {token}"}
+        version = client.get("/api/v1/questionnaires", params={"questionnaire": "mini_city"}).json()[0]["id"]
+        if client.get("/api/v1/cities/wuxi").status_code == 404:
+            assert client.post(
+                "/api/v1/cities", json={"code": "wuxi", "name_zh": "无锡"}, headers=headers
+            ).is_success
+        campaign = {"code": code, "name": code, "questionnaire_version": version, "cities": ["wuxi"]}
+        assert client.post("/api/v1/campaigns", json=campaign, headers=headers).status_code == 201
+        assert client.post(f"/api/v1/campaigns/{code}/open", headers=headers).status_code == 200
+    return headers

@@ -57,9 +57,15 @@ async def test_admin_manages_accounts_and_others_cannot(client: AsyncTestClient[
     created = await client.post("/api/v1/accounts", json=new, headers=admin)
     assert created.status_code == 201, created.text
     assert (await client.post("/api/v1/accounts", json=new, headers=admin)).status_code == 409
-    bad = await client.post("/api/v1/accounts", json={**new, "username": "x", "role": "boss"}, headers=admin)
+    bad = await client.post(
+        "/api/v1/accounts", json={**new, "username": "x", "password": "short"}, headers=admin
+    )
     assert bad.status_code == 422
-    assert {e["path"] for e in bad.json()["errors"]} == {"$.username", "$.role"}
+    assert {e["path"] for e in bad.json()["errors"]} == {"$.username", "$.password"}
+    boss = await client.post(
+        "/api/v1/accounts", json={**new, "username": "field-02", "role": "boss"}, headers=admin
+    )
+    assert boss.status_code == 422 and [e["path"] for e in boss.json()["errors"]] == ["$.role"]
     listing = await client.get("/api/v1/accounts", headers=admin)
     assert "field-01" in {a["username"] for a in listing.json()}
     log = await client.get("/api/v1/audit-log", headers=admin)
@@ -138,3 +144,78 @@ async def test_audit_log_is_append_only_in_the_database(
         assert await _raw(settings, "SELECT count(*) FROM audit_log") == [(0,)]
         with pytest.raises(asyncpg.PostgresError, match="append-only"):
             await _raw(settings, "DELETE FROM audit_log")
+
+
+async def test_users_change_their_own_password_with_the_old_one(client: AsyncTestClient[Litestar]) -> None:
+    username, _ = await make_account(client, "inspector")
+    first = await bearer(client, username)
+    second = await bearer(client, username)  # another device
+    url = "/api/v1/auth/password"
+    wrong = await client.post(
+        url, json={"old_password": "not-it-at-all", "new_password": "a-new-long-one"}, headers=first
+    )
+    assert wrong.status_code == 422 and [e["path"] for e in wrong.json()["errors"]] == ["$.old_password"]
+    for weak in ("short-1", "1234567890", "password2026", f"{username}-2026x"):
+        refused = await client.post(url, json={"old_password": PASSWORD, "new_password": weak}, headers=first)
+        assert refused.status_code == 422, weak
+        assert [e["path"] for e in refused.json()["errors"]] == ["$.new_password"], weak
+    changed = await client.post(
+        url, json={"old_password": PASSWORD, "new_password": "river-lantern-42"}, headers=first
+    )
+    assert changed.status_code == 200, changed.text
+    client.cookies.clear()
+    # every earlier session ended (this device gets a fresh one in the reply)
+    assert (await client.get("/api/v1/auth/me", headers=first)).status_code == 401
+    assert (await client.get("/api/v1/auth/me", headers=second)).status_code == 401
+    fresh = {"Authorization": f"Bearer {changed.json()['token']}"}
+    assert (await client.get("/api/v1/auth/me", headers=fresh)).status_code == 200
+    old = await client.post("/api/v1/auth/login", json={"username": username, "password": PASSWORD})
+    assert old.status_code == 401
+    new = await client.post("/api/v1/auth/login", json={"username": username, "password": "river-lantern-42"})
+    assert new.status_code == 200
+
+
+async def test_new_accounts_need_a_long_uncommon_password(client: AsyncTestClient[Litestar]) -> None:
+    admin = await headers_for(client, "admin")
+    for weak in ("nine-char", "qwertyuiop", "aaaaaaaaaaaa", "woaini1314520"):
+        reply = await client.post(
+            "/api/v1/accounts",
+            json={"username": "field-09", "password": weak, "role": "interviewer"},
+            headers=admin,
+        )
+        assert reply.status_code == 422 and reply.json()["errors"][0]["path"] == "$.password", weak
+
+
+async def test_deactivation_in_another_process_ends_sessions_at_once(
+    client: AsyncTestClient[Litestar], settings: Settings
+) -> None:
+    from test_late_writes import _cli
+
+    username, _ = await make_account(client, "interviewer")
+    session = await bearer(client, username)
+    assert (await client.get("/api/v1/auth/me", headers=session)).status_code == 200
+    done = _cli(settings, "user", "deactivate", username)
+    assert done.returncode == 0, done.stderr
+    assert (await client.get("/api/v1/auth/me", headers=session)).status_code == 401
+
+
+def test_user_create_without_a_terminal_or_password_says_so_in_one_line(settings: Settings) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DATA_DIR": str(settings.data_dir)}
+    env.pop("SURVEY_PASSWORD", None)
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "survey_platform.cli", "user", "create", "nobody", "--role", "admin"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "SURVEY_PASSWORD" in lines[0], done.stderr

@@ -1,4 +1,5 @@
-"""The authorisation matrix: every endpoint × anonymous / inspector / other inspector / reviewer / admin.
+"""The authorisation matrix: every endpoint × anonymous / inspector / other inspector / interviewer / reviewer /
+admin (the reviewer is assigned to the inspection campaign; the interviewer to nothing).
 
 "allowed" means the request got past authorisation (any status but 401/403; e.g. 404 for a missing campaign);
 a refused principal gets 401 (anonymous) or 403. An inspector asking for another inspector's audit gets 404.
@@ -14,9 +15,9 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from service_helpers import PNG, inspection_setup, upload
+from service_helpers import PNG, headers_for, inspection_setup, upload
 
-ALL = {"inspector", "other", "reviewer", "admin", "anonymous"}
+ALL = {"inspector", "other", "interviewer", "reviewer", "admin", "anonymous"}
 SIGNED_IN = ALL - {"anonymous"}
 STAFF = {"reviewer", "admin"}
 ADMIN = {"admin"}
@@ -44,6 +45,13 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
         ("POST", "/api/v1/auth/login", {"username": "nobody", "password": "wrong-password"}, set(), {}),
         ("POST", "/api/v1/auth/logout", None, SIGNED_IN, {}),
         ("GET", "/api/v1/auth/me", None, SIGNED_IN, {}),
+        (
+            "POST",
+            "/api/v1/auth/password",
+            {"old_password": "not-the-password", "new_password": "another-long-one"},
+            SIGNED_IN,
+            {name: 422 for name in SIGNED_IN},
+        ),
         ("GET", "/api/v1/accounts", None, ADMIN, {}),
         ("POST", "/api/v1/accounts", {"username": "x", "password": "short", "role": "boss"}, ADMIN, {}),
         ("GET", "/api/v1/accounts/1", None, ADMIN, {}),
@@ -67,31 +75,63 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
         ("GET", "/api/v1/campaigns/qr-2026/export", None, ADMIN, {"admin": 200}),
         ("PUT", "/api/v1/campaigns/nope/inspectors", {"inspectors": []}, ADMIN, {"admin": 404}),
         ("GET", "/api/v1/campaigns/qr-2026/inspectors", None, STAFF, {}),
+        ("PUT", "/api/v1/campaigns/nope/interviewers", {"interviewers": []}, ADMIN, {"admin": 404}),
+        ("GET", "/api/v1/campaigns/qr-2026/interviewers", None, STAFF, {}),
+        ("PUT", "/api/v1/campaigns/nope/reviewers", {"reviewers": []}, ADMIN, {"admin": 404}),
+        ("GET", "/api/v1/campaigns/qr-2026/reviewers", None, STAFF, {}),
         ("GET", "/api/v1/questionnaires", None, ALL, {}),
         ("GET", "/api/v1/questionnaires/1", None, ALL, {}),
-        ("POST", "/api/v1/campaigns/qr-2026/responses", {"id": str(uuid.uuid4()), "answers": {}}, ALL, {}),
-        ("POST", "/api/v1/batch", {"responses": []}, ALL, {}),
+        # responses: anyone anonymous; signed in, only admins and assigned field staff (an inspection campaign
+        # then refuses them with 409, which is past authorisation)
+        (
+            "POST",
+            "/api/v1/campaigns/qr-2026/responses",
+            {"id": str(uuid.uuid4()), "answers": {}},
+            {"anonymous", "admin", "inspector"},
+            {"anonymous": 409, "admin": 409, "inspector": 409},
+        ),
+        ("POST", "/api/v1/batch", {"responses": []}, SIGNED_IN, {}),
         (
             "POST",
             "/api/v1/campaigns/qr-2026/audits",
             new_audit,
-            {"inspector"},
+            {"inspector", "admin"},
             {"inspector": 201, "other": 403},
         ),
         (
             "POST",
             "/api/v1/campaigns/qr-2026/audits/multipart",
             multipart,
-            {"inspector"},
+            {"inspector", "admin"},
             {"inspector": 201, "other": 403},
         ),
         ("GET", "/api/v1/audits", None, SIGNED_IN, {}),
-        ("GET", f"/api/v1/audits/{audit}", None, {"inspector", "reviewer", "admin"}, {"other": 404}),
+        (
+            "GET",
+            f"/api/v1/audits/{audit}",
+            None,
+            {"inspector", "reviewer", "admin"},
+            {"other": 404, "interviewer": 404},
+        ),
         ("PUT", f"/api/v1/audits/{audit}", {"answers": {}}, {"inspector"}, {"inspector": 422, "other": 404}),
         ("POST", f"/api/v1/audits/{audit}/review", {"action": "bogus"}, STAFF, {"reviewer": 422}),
         ("POST", "/api/v1/photos", PNG, {"inspector", "other", "admin"}, {}),
-        ("GET", f"/api/v1/photos/{sha}/meta", None, SIGNED_IN, {}),
-        ("GET", f"/api/v1/photos/{sha}", None, SIGNED_IN, {}),
+        # the photo is held by the multipart audit above: its inspector, the campaign's reviewer and admins may
+        # read it; to others it looks missing
+        (
+            "GET",
+            f"/api/v1/photos/{sha}/meta",
+            None,
+            SIGNED_IN,
+            {"inspector": 200, "admin": 200, "reviewer": 200, "other": 404, "interviewer": 404},
+        ),
+        (
+            "GET",
+            f"/api/v1/photos/{sha}",
+            None,
+            SIGNED_IN,
+            {"inspector": 200, "admin": 200, "reviewer": 200, "other": 404, "interviewer": 404},
+        ),
     ]
 
 
@@ -114,11 +154,13 @@ async def test_every_endpoint_for_every_principal(app: Litestar, client: AsyncTe
         await client.post("/api/v1/campaigns/qr-2026/audits", json=audit, headers=ctx["inspector"])
     ).status_code == 201
     ctx["audit"] = audit["id"]
-    headers = {"anonymous": {}, **{name: ctx[name] for name in ("inspector", "other", "reviewer", "admin")}}
+    ctx["interviewer"] = await headers_for(client, "interviewer")
+    names = ("inspector", "other", "interviewer", "reviewer", "admin")
+    headers = {"anonymous": {}, **{name: ctx[name] for name in names}}
     failures = []
     rows = matrix(ctx)
     for method, path, body, allowed, exact in rows:
-        for principal in ("anonymous", "inspector", "other", "reviewer", "admin"):
+        for principal in ("anonymous", *names):
             if path == "/api/v1/auth/logout":
                 continue  # would end the session used by later rows; covered below
             kwargs: dict[str, Any] = {"headers": dict(headers[principal])}

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from service_helpers import T0, headers_for, in_app, open_campaign, submission
+from service_helpers import T0, field_account, headers_for, in_app, open_campaign, submission
 
 from survey_platform.storage.tables import SurveyResponse
 
@@ -110,7 +110,8 @@ async def test_batch_partial_success(client: AsyncTestClient[Litestar]) -> None:
         {**submission(answers={"resident": True}), "campaign": "mini-2026"},  # required answers missing
         {**submission(), "campaign": "no-such-campaign"},
     ]
-    reply = await client.post("/api/v1/batch", json={"responses": items})
+    interviewer, _ = await field_account(client, "mini-2026")
+    reply = await client.post("/api/v1/batch", json={"responses": items}, headers=interviewer)
     assert reply.status_code == 200, reply.text
     body = reply.json()
     assert [r["status"] for r in body["results"]] == [201, 200, 409, 422, 404]

@@ -1,0 +1,151 @@
+"""No write after close, no change after publish: the campaign's status is checked when the write commits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from typing import Any
+
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from service_helpers import field_account, headers_for, in_app, inspection_setup, open_campaign, submission
+
+from survey_platform.settings import Settings
+from survey_platform.storage.tables import Audit, SurveyResponse
+from survey_platform.storage.writer import ResponseRow, plan_batch
+
+RESPONSES = "/api/v1/campaigns/mini-2026/responses"
+
+
+def _cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line in another process, on the test's database."""
+    env = {**os.environ, "DATA_DIR": str(settings.data_dir)}
+    env.pop("DATABASE_URL", None)
+    if settings.database_url:
+        env["DATABASE_URL"] = settings.database_url
+    return subprocess.run(
+        [sys.executable, "-m", "survey_platform.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def _count(client: AsyncTestClient[Litestar]) -> int:
+    return await in_app(client, SurveyResponse.count().run)
+
+
+async def test_a_close_in_another_process_refuses_the_very_next_post(
+    client: AsyncTestClient[Litestar], settings: Settings
+) -> None:
+    await open_campaign(client)
+    interviewer, _ = await field_account(client, "mini-2026")
+    stored = submission()
+    assert (await client.post(RESPONSES, json=stored)).status_code == 201  # this process now caches "open"
+    closed = _cli(settings, "campaign", "close", "mini-2026")
+    assert closed.returncode == 0, closed.stderr
+    late = await client.post(RESPONSES, json=submission())
+    assert late.status_code == 409, late.text
+    assert "not open" in late.json()["detail"]
+    batch = await client.post(
+        "/api/v1/batch", json={"responses": [{**submission(), "campaign": "mini-2026"}]}, headers=interviewer
+    )
+    assert [r["status"] for r in batch.json()["results"]] == [409]
+    # a re-send of what was stored before the close is still acknowledged (a lost reply is not a late write)
+    assert (await client.post(RESPONSES, json=stored)).status_code == 200
+    assert await _count(client) == 1
+
+
+def _row(campaign: int) -> ResponseRow:
+    import datetime
+
+    now = datetime.datetime.now(datetime.UTC)
+    return ResponseRow(
+        uuid.uuid4(),
+        campaign,
+        "wuxi",
+        None,
+        1,
+        "{}",
+        "h",
+        "online",
+        None,
+        None,
+        now,
+        None,
+        True,
+        (),
+        "valid",
+        "",
+    )
+
+
+def test_the_writer_plans_rows_of_closed_campaigns_as_refused() -> None:
+    open_row, closed_row = _row(1), _row(2)
+    stored_before_close = _row(2)
+    to_insert, outcomes = plan_batch(
+        [open_row, closed_row, stored_before_close],
+        {stored_before_close.uuid: stored_before_close.summary()},
+        open_campaigns={1},
+    )
+    assert to_insert == [open_row]
+    assert [o.kind for o in outcomes] == ["created", "closed", "replayed"]
+
+
+async def _audit(client: AsyncTestClient[Litestar], ctx: dict[str, Any], answers: dict[str, Any]) -> Any:
+    body = {"id": str(uuid.uuid4()), "venue": ctx["venue"], "answers": answers}
+    return await client.post("/api/v1/campaigns/qr-2026/audits", json=body, headers=ctx["inspector"])
+
+
+ANSWERS = {"counter_payment": True}  # a valid answer set of tests/service/data/mini_inspection.yaml
+
+
+async def test_after_close_corrections_and_reviews_go_on_and_after_publish_nothing_changes(
+    client: AsyncTestClient[Litestar], settings: Settings
+) -> None:
+    ctx = await inspection_setup(client)
+    answers = ANSWERS
+    first, second = await _audit(client, ctx, answers), await _audit(client, ctx, answers)
+    assert first.status_code == 201 and second.status_code == 201, first.text
+    first_id, second_id = first.json()["id"], second.json()["id"]
+    review = f"/api/v1/audits/{first_id}/review"
+    returned = await client.post(
+        review, json={"action": "return", "comment": "照片不清楚"}, headers=ctx["reviewer"]
+    )
+    assert returned.status_code == 200
+    closed = _cli(settings, "campaign", "close", "qr-2026")
+    assert closed.returncode == 0, closed.stderr
+    assert (await _audit(client, ctx, answers)).status_code == 409  # nothing new after close
+    corrected = await client.put(
+        f"/api/v1/audits/{first_id}", json={"answers": answers}, headers=ctx["inspector"]
+    )
+    assert corrected.status_code == 200, corrected.text  # the returned audit may still be corrected
+    decided = await client.post(
+        f"/api/v1/audits/{second_id}/review", json={"action": "approve"}, headers=ctx["reviewer"]
+    )
+    assert decided.status_code == 200  # and reviewers still decide
+    published = _cli(settings, "campaign", "publish", "qr-2026")
+    assert published.returncode == 0, published.stderr
+    frozen = await client.post(review, json={"action": "approve"}, headers=ctx["reviewer"])
+    assert frozen.status_code == 409 and "published" in frozen.json()["detail"]
+    again = await client.put(
+        f"/api/v1/audits/{first_id}", json={"answers": answers}, headers=ctx["inspector"]
+    )
+    assert again.status_code == 409
+    states = await in_app(client, Audit.select(Audit.review_state).order_by(Audit.id).run)
+    assert [s["review_state"] for s in states] == ["submitted", "approved"]
+
+
+async def test_an_admin_cannot_add_an_audit_after_close_either(
+    client: AsyncTestClient[Litestar], settings: Settings
+) -> None:
+    ctx = await inspection_setup(client)
+    assert _cli(settings, "campaign", "close", "qr-2026").returncode == 0
+    admin = await headers_for(client, "admin")
+    body = {"id": str(uuid.uuid4()), "venue": ctx["venue"], "answers": ANSWERS}
+    assert (
+        await client.post("/api/v1/campaigns/qr-2026/audits", json=body, headers=admin)
+    ).status_code == 409
