@@ -16,6 +16,7 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from scoring.sample_size import DEFAULT_MIN_SAMPLE
 from survey_platform.settings import Settings, SettingsError
 
 T = TypeVar("T")
@@ -342,7 +343,10 @@ def register(subparsers: Any) -> None:
     new.add_argument("--starts-on", default=None)
     new.add_argument("--ends-on", default=None)
     new.add_argument(
-        "--min-sample", type=int, default=538, help="minimum valid responses per city (default 538)"
+        "--min-sample",
+        type=int,
+        default=DEFAULT_MIN_SAMPLE,
+        help=f"minimum valid responses per city (default {DEFAULT_MIN_SAMPLE}: 1.96² × 0.25 / 0.05² × 1.4)",
     )
     new.set_defaults(func=cmd_campaign_create)
     for action in ("open", "close", "publish"):
