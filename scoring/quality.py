@@ -3,12 +3,13 @@
 Answers are an n × k float matrix with NaN for missing ("don't know" already coded as missing); durations are
 seconds per interview. Conventions (all thresholds are parameters):
 
-- speeding: duration < ``fraction`` × median duration of the campaign (default 0.3). Relative-to-median rules are
-  the usual non-reactive speeding indicator: Greszki, Meyer & Schoen (2015), "Exploring the effects of removing
-  'too fast' responses and respondents from web surveys", Public Opinion Quarterly 79(2), 471–503; Leiner (2019),
-  "Too fast, too straight, too weird: non-reactive indicators for meaningless data in internet surveys", Survey
-  Research Methods 13(3), 229–248 (relative speed index). 0.3 is deliberately conservative for street
-  interviews, where the interviewer sets the pace.
+- speeding: duration < ``fraction`` × median duration of the campaign (default ``SPEEDING_FRACTION``, 0.3).
+  Relative-to-median rules are the usual non-reactive speeding indicator: Greszki, Meyer & Schoen (2015),
+  "Exploring the effects of removing 'too fast' responses and respondents from web surveys", Public Opinion
+  Quarterly 79(2), 471–503; Leiner (2019), "Too fast, too straight, too weird: non-reactive indicators for
+  meaningless data in internet surveys", Survey Research Methods 13(3), 229–248 (relative speed index). 0.3 is
+  deliberately conservative for street interviews, where the interviewer sets the pace. This is the platform's
+  only definition of speeding: ingestion records durations, and the campaign-level review applies this rule.
 - straight-lining: in a grid (matrix question) of at least ``min_items`` answered items, every answer identical
   (the "simple non-differentiation" indicator of Kim, Dykema, Stevenson, Black & Moberg (2019),
   "Straightlining: overview of measurement, comparison of indicators, and effects in mail–web mixed-mode
@@ -28,12 +29,17 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "SPEEDING_FRACTION",
     "QualityReport",
     "flag_missing",
     "flag_speeding",
     "flag_straightlining",
     "quality_report",
 ]
+
+#: An interview shorter than this fraction of the campaign's median duration is speeding (the one definition of
+#: speeding: see the module docstring for its references).
+SPEEDING_FRACTION = 0.3
 
 
 @dataclass(frozen=True)
@@ -52,7 +58,9 @@ class QualityReport:
     counts: dict[str, int]
 
 
-def flag_speeding(durations: ArrayLike, *, fraction: float = 0.3) -> tuple[NDArray[np.bool_], float | None]:
+def flag_speeding(
+    durations: ArrayLike, *, fraction: float = SPEEDING_FRACTION
+) -> tuple[NDArray[np.bool_], float | None]:
     """Flag interviews shorter than ``fraction`` × the median duration (Greszki et al. 2015; Leiner 2019).
 
     Returns (flags, median). A missing (NaN) duration is not flagged; with no valid duration at all the median
@@ -138,7 +146,7 @@ def quality_report(
     answers: ArrayLike,
     durations: ArrayLike,
     *,
-    speeding_fraction: float = 0.3,
+    speeding_fraction: float = SPEEDING_FRACTION,
     grids: Sequence[Sequence[int]] | None = None,
     min_items: int = 6,
     min_sd: float | None = None,

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .sample_size import DEFAULT_MIN_SAMPLE
+
 __all__ = [
     "DEFAULT_MIN_SAMPLE",
     "CityRanking",
@@ -49,8 +51,6 @@ __all__ = [
     "rank_tiers",
 ]
 
-#: 538 valid interviews per city: 1.96² × 0.25 / 0.05² × 1.4 (design effect), the national evaluation's rule.
-DEFAULT_MIN_SAMPLE = 538
 
 _CHUNK_ELEMENTS = 250_000  # draws × pairs evaluated at once (1 MB of float32: stays in cache)
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
+import errno
 import getpass
+import io
 import json
 import os
+import secrets
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,31 +21,63 @@ import msgspec
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from scoring.sample_size import DEFAULT_MIN_SAMPLE
 from survey_platform.accounts.roles import ROLES
 from survey_platform.settings import Settings, SettingsError
+from survey_platform.storage.errors import InvalidInput
 
 T = TypeVar("T")
 console = Console(stderr=True, soft_wrap=True)  # one line per message, whatever the width
 
 
 def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as error:
-        console.print(f"[red]配置错误 / configuration error:[/red] {error}")
-        raise SystemExit(2) from None
+    """The configuration; a bad variable raises SettingsError (one line from ``survey_platform.cli.main``)."""
+    return Settings.from_env()
+
+
+def _database_name(settings: Settings) -> str:
+    """The database in words for messages, without any password."""
+    if settings.database_url is None:
+        return str(settings.sqlite_path)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(settings.database_url)
+    host = parts.hostname or "localhost"
+    return f"postgresql://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 def _with_database(work: Callable[[Settings], Awaitable[T]]) -> T:
-    """Open (and migrate) the configured database, run ``work``, close it."""
-    from survey_platform.storage.database import Database
+    """Open (and migrate) the configured database, run ``work``, close it.
+
+    A database that cannot be opened is Unavailable and a failed migration a MigrationError, each naming the
+    database (without its password) and the cause in one line.
+    """
+    import sqlite3
+    import warnings
+
+    import asyncpg
+
+    from survey_platform.storage.database import Database, MigrationError
+    from survey_platform.storage.errors import Unavailable
 
     settings = _settings()
+    name = _database_name(settings)
 
     async def main() -> T:
-        database = Database(settings)
-        await database.open()
         try:
+            with warnings.catch_warnings():  # Piccolo warns (on creating the engine) before it fails
+                warnings.simplefilter("ignore")
+                database = Database(settings)
+                await database.open(migrate=False)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error) as error:
+            raise Unavailable(
+                f"无法打开数据库 / cannot open the database {name}: {type(error).__name__}: {error}"
+            ) from None
+        try:
+            try:
+                await database.migrate()
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, sqlite3.Error) as error:
+                raise MigrationError(f"{name}: {type(error).__name__}: {error}") from None
             return await work(settings)
         finally:
             await database.close()
@@ -56,22 +92,11 @@ async def _migrate_and_register(settings: Settings) -> None:
     await QuestionnaireCatalog().register_directory(settings.questionnaires_dir)
 
 
-def _fail(message: str) -> int:
-    console.print(f"[red]{message}[/red]")
+def _problems(lines: list[str]) -> int:
+    """Print one line per problem of an input file (``FILE:LINE: ...``, like a compiler); exit code 1."""
+    for line in lines:
+        print(" ".join(line.split()), file=sys.stderr)
     return 1
-
-
-def _domain_errors(function: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    def wrapper(args: argparse.Namespace) -> int:
-        from survey_platform.storage.errors import DomainError
-
-        try:
-            return function(args)
-        except DomainError as error:
-            details = "".join(f"\n  {e.path}: {e.message}" for e in error.errors)
-            return _fail(f"{error.detail}{details}")
-
-    return wrapper
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -81,15 +106,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     host = args.host or settings.host
     port = args.port or settings.port
     if args.workers < 1:
-        console.print("[red]--workers 至少为 1 / --workers must be at least 1[/red]")
-        return 2
+        raise SettingsError("--workers 至少为 1 / --workers must be at least 1")
     if args.workers > 1:
         if not settings.redis_url:
-            console.print(
-                "[red]多个工作进程需要 REDIS_URL（共享会话与限流）/ "
-                "several workers need REDIS_URL (shared sessions and rate limits)[/red]"
+            raise SettingsError(
+                "多个工作进程需要 REDIS_URL（共享会话与限流）/ "
+                "several workers need REDIS_URL (shared sessions and rate limits)"
             )
-            return 2
         _with_database(_migrate_and_register)  # once, before the workers start
     console.print(
         f"survey-platform: http://{host}:{port}  ("
@@ -129,7 +152,7 @@ def _new_password() -> str | None:
         return None
     first = getpass.getpass("密码 / password: ")
     if getpass.getpass("再次输入 / repeat: ") != first:
-        raise SystemExit(_fail("两次输入的密码不一致 / the passwords differ"))
+        raise InvalidInput("两次输入的密码不一致 / the two passwords typed differ")
     return first
 
 
@@ -139,13 +162,12 @@ NO_PASSWORD = (
 )
 
 
-@_domain_errors
 def cmd_user_create(args: argparse.Namespace) -> int:
     from survey_platform.accounts.service import create_account
 
     password = _new_password()
     if password is None:
-        return _fail(NO_PASSWORD)
+        raise SettingsError(NO_PASSWORD)
 
     async def work(settings: Settings) -> Any:
         return await create_account(
@@ -161,10 +183,10 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
-@_domain_errors
 def cmd_campaign_create(args: argparse.Namespace) -> int:
     from survey_platform.campaigns.schemas import CampaignIn
     from survey_platform.campaigns.service import create_campaign
+    from survey_platform.storage.errors import NotFound
     from survey_platform.storage.tables import QuestionnaireVersion
 
     async def work(settings: Settings) -> Any:
@@ -181,7 +203,7 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
                 .run()
             )
             if row is None:
-                raise SystemExit(_fail(f"问卷不存在 / no registered questionnaire {version!r}"))
+                raise NotFound(f"问卷不存在 / no registered questionnaire {version!r}")
             version = row["id"]
         data = msgspec.convert(
             {
@@ -198,17 +220,13 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
         )
         return await create_campaign(data)
 
-    try:
-        campaign = _with_database(work)
-    except msgspec.ValidationError as error:
-        return _fail(f"参数无效 / invalid argument: {error}")
+    campaign = _with_database(work)
     console.print(
         f"已创建草稿 / created draft campaign {campaign.code!r} (questionnaire version {campaign.questionnaire_version})"
     )
     return 0
 
 
-@_domain_errors
 def cmd_user_deactivate(args: argparse.Namespace) -> int:
     from survey_platform.accounts.service import account_id, update_account
 
@@ -220,13 +238,12 @@ def cmd_user_deactivate(args: argparse.Namespace) -> int:
     return 0
 
 
-@_domain_errors
 def cmd_user_password(args: argparse.Namespace) -> int:
     from survey_platform.accounts.service import account_id, update_account
 
     password = _new_password()
     if password is None:
-        return _fail(NO_PASSWORD)
+        raise SettingsError(NO_PASSWORD)
 
     async def work(settings: Settings) -> Any:
         return await update_account(
@@ -240,7 +257,6 @@ def cmd_user_password(args: argparse.Namespace) -> int:
     return 0
 
 
-@_domain_errors
 def cmd_campaign_assign(args: argparse.Namespace) -> int:
     from survey_platform.accounts.service import account_id
     from survey_platform.campaigns.assignments import assign
@@ -257,7 +273,6 @@ def cmd_campaign_assign(args: argparse.Namespace) -> int:
 
 
 def _transition(action: str) -> Callable[[argparse.Namespace], int]:
-    @_domain_errors
     def command(args: argparse.Namespace) -> int:
         from survey_platform.campaigns.service import transition
 
@@ -271,97 +286,194 @@ def _transition(action: str) -> Callable[[argparse.Namespace], int]:
     return command
 
 
-def _read_cities(path: Path) -> list[dict[str, Any]]:
-    """Cities from CSV (code,name_zh,name_en,province,population[,margins as JSON]) or a JSON list."""
-    text = path.read_text(encoding="utf-8-sig")
+CITY_FILE_FORMATS = """\
+file formats (UTF-8; a .json file is read as JSON, any other as CSV):
+
+CSV: a header row, then one city per row. Columns: code (required: lower-case letters, digits, _ and -),
+name_zh (required), name_en, province, population (a whole number), margins (JSON, below). An empty cell takes
+the default (empty text, population 0, no margins).
+
+  code,name_zh,name_en,province,population,margins
+  hangzhou,杭州,Hangzhou,浙江,12376000,"{""q_sex"": {""male"": 0.51, ""female"": 0.49}}"
+  wuxi,无锡,Wuxi,江苏,7490000,
+
+JSON: a list of objects with the same fields; margins is an object.
+
+  [{"code": "hangzhou", "name_zh": "杭州", "population": 12376000,
+    "margins": {"q_sex": {"male": 6310000, "female": 6066000},
+                "q_district_zone": {"core": 0.42, "main_other": 0.38, "new_area": 0.20}}}]
+
+margins, {variable: {category: value}}: the variables are the weighting questions (weighting_variable: true) of
+the registered survey questionnaires, the categories their choice codes (true/false for a yes/no question, the
+integers min..max for an integer question), every one of them. The values of one variable are shares when all
+are at most 1 (they must sum to 1 ± 1e-6), population counts otherwise; every value must be positive.
+Existing city codes are updated; nothing is written when any record has a problem (one line each, exit 1).
+"""
+
+
+def _read_cities(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """The records of a CSV or JSON city file with where each is (``FILE:LINE`` or ``FILE: record N``), and the
+    problems found while reading (formats: :data:`CITY_FILE_FORMATS`)."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        return [], [f"{path}: 不是 UTF-8 文本 / not UTF-8 text (byte {error.start})"]
     if path.suffix.lower() == ".json":
+        return _json_cities(path, text)
+    return _csv_cities(path, text)
+
+
+def _json_cities(path: Path, text: str) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    try:
         data = json.loads(text)
-        if not isinstance(data, list):
-            raise ValueError("the JSON file must hold a list of cities")
-        return data
-    rows = []
-    for row in csv.DictReader(text.splitlines()):
+    except json.JSONDecodeError as error:
+        return [], [f"{path}:{error.lineno}:{error.colno}: 无效的 JSON / invalid JSON: {error.msg}"]
+    if not isinstance(data, list):
+        return [], [f"{path}: 应为城市对象的列表 / expected a JSON list of city objects [{{...}}, ...]"]
+    records, problems = [], []
+    for number, item in enumerate(data, start=1):
+        where = f"{path}: record {number}"
+        if isinstance(item, dict):
+            records.append((where, item))
+        else:
+            problems.append(f'{where}: 应为对象 / expected an object {{"code": ..., "name_zh": ...}}')
+    return records, problems
+
+
+def _csv_cities(path: Path, text: str) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    records, problems = [], []
+    for row in reader:
+        where = f"{path}:{reader.line_num}"
+        if None in row:
+            problems.append(f"{where}: 单元格多于表头的列 / more cells than the header has columns")
+            continue
         item: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
         if "population" in item:
-            item["population"] = int(item["population"])
+            try:
+                item["population"] = int(item["population"])
+            except ValueError:
+                problems.append(
+                    f"{where}: population: 应为整数 / expected a whole number, not {item['population']!r}"
+                )
+                continue
         if "margins" in item:
-            item["margins"] = json.loads(item["margins"])
-        rows.append(item)
-    return rows
+            try:
+                item["margins"] = json.loads(item["margins"])
+            except json.JSONDecodeError as error:
+                problems.append(
+                    f"{where}: margins: 无效的 JSON / invalid JSON: {error.msg} (column {error.colno})"
+                )
+                continue
+        records.append((where, item))
+    if reader.fieldnames is None:
+        problems.append(f"{path}: 文件为空 / the file is empty (expected a header row: code,name_zh,...)")
+    return records, problems
 
 
-@_domain_errors
 def cmd_import_cities(args: argparse.Namespace) -> int:
+    from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+    from survey_platform.places.margins import margin_problems, weighting_categories
     from survey_platform.places.schemas import CityIn
     from survey_platform.places.service import import_cities
 
     path = Path(args.file)
-    try:
-        raw = _read_cities(path)
-    except (OSError, ValueError) as error:
-        return _fail(f"无法读取 / cannot read {path}: {error}")
-    cities = []
-    problems = []
-    for number, item in enumerate(raw, start=1):
+    records, problems = _read_cities(path)
+    cities: list[tuple[str, CityIn]] = []
+    for where, item in records:
         try:
-            cities.append(msgspec.convert(item, CityIn))
+            cities.append((where, msgspec.convert(item, CityIn)))
         except msgspec.ValidationError as error:
-            problems.append(f"{path}: record {number}: {error}")
+            problems.append(f"{where}: {error}")
     if problems:
-        return _fail("\n".join(problems))
+        return _problems(problems)
 
-    async def work(settings: Settings) -> tuple[int, int]:
+    async def work(settings: Settings) -> tuple[int, int] | list[str]:
+        catalog = QuestionnaireCatalog()
+        await catalog.register_directory(settings.questionnaires_dir)
+        known = weighting_categories(await catalog.of_kind("survey"))
+        found = [
+            f"{where}: {problem.path}: {problem.message}"
+            for where, city in cities
+            for problem in margin_problems(city.code, city.margins, known)
+        ]
+        if found:
+            return found
         created = updated = 0
         with Progress(
             TextColumn("导入城市 / importing cities"), BarColumn(), MofNCompleteColumn(), console=console
         ) as bar:
             task = bar.add_task("cities", total=len(cities))
             for start in range(0, len(cities), 200):
-                chunk = cities[start : start + 200]
-                c, u = await import_cities(chunk)
+                chunk = [city for _, city in cities[start : start + 200]]
+                c, u = await import_cities(chunk, catalog)
                 created, updated = created + c, updated + u
                 bar.advance(task, len(chunk))
         return created, updated
 
-    created, updated = _with_database(work)
+    outcome = _with_database(work)
+    if isinstance(outcome, list):
+        return _problems(outcome)
+    created, updated = outcome
     console.print(f"新增 / created {created}, 更新 / updated {updated}")
     return 0
 
 
-@_domain_errors
+@contextlib.contextmanager
+def _replacing(output: Path) -> Iterator[Path]:
+    """A fresh path next to ``output`` to write into, moved over ``output`` only when the block succeeds.
+
+    A missing or unwritable directory fails at once (before any work), and a failed export leaves no partial file.
+    """
+    directory = output.parent
+    if output.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "是目录 / is a directory", str(output))
+    if not directory.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "目录不存在 / no such directory", str(directory))
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise PermissionError(errno.EACCES, "目录不可写 / the directory is not writable", str(directory))
+    partial = directory / f".{output.name}.{secrets.token_hex(4)}.part"
+    try:
+        yield partial
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
-    from survey_platform.campaigns.service import get_campaign
-    from survey_platform.responses.export import answer_columns, campaign_rows, csv_chunks, write_xlsx
+    from survey_platform.exports import campaign_export
+    from survey_platform.spreadsheet import csv_chunks, write_xlsx
 
     output = Path(args.output)
     fmt = args.format or ("xlsx" if output.suffix.lower() == ".xlsx" else "csv")
 
-    async def work(settings: Settings) -> None:
-        campaign = await get_campaign(args.campaign)
-        columns = answer_columns(await QuestionnaireCatalog().get(campaign.questionnaire_version))
-        with Progress(
-            TextColumn("导出 / exporting"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as bar:
-            task = bar.add_task("rows", total=None)
+    with _replacing(output) as partial:
 
-            async def counted() -> Any:
-                async for row in campaign_rows(args.campaign, columns):
-                    bar.advance(task)
-                    yield row
+        async def work(settings: Settings) -> None:
+            export = await campaign_export(args.campaign, QuestionnaireCatalog())
+            with Progress(
+                TextColumn("导出 / exporting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=console,
+            ) as bar:
+                task = bar.add_task("rows", total=None)
 
-            if fmt == "xlsx":
-                await write_xlsx(counted(), output)
-            else:
-                with output.open("w", encoding="utf-8", newline="") as handle:
-                    async for chunk in csv_chunks(counted()):
-                        handle.write(chunk)
+                async def counted() -> Any:
+                    async for row in export.rows:
+                        bar.advance(task)
+                        yield row
 
-    _with_database(work)
+                if fmt == "xlsx":
+                    await write_xlsx(counted(), partial, export.sheet)
+                else:
+                    with partial.open("x", encoding="utf-8", newline="") as handle:
+                        async for chunk in csv_chunks(counted()):
+                            handle.write(chunk)
+
+        _with_database(work)
     console.print(f"已导出 / exported to {output}")
     return 0
 
@@ -420,7 +532,10 @@ def register(subparsers: Any) -> None:
     new.add_argument("--starts-on", default=None)
     new.add_argument("--ends-on", default=None)
     new.add_argument(
-        "--min-sample", type=int, default=538, help="minimum valid responses per city (default 538)"
+        "--min-sample",
+        type=int,
+        default=DEFAULT_MIN_SAMPLE,
+        help=f"minimum valid responses per city (default {DEFAULT_MIN_SAMPLE}: 1.96² × 0.25 / 0.05² × 1.4)",
     )
     new.set_defaults(func=cmd_campaign_create)
     assign = campaign.add_parser(
@@ -441,11 +556,20 @@ def register(subparsers: Any) -> None:
     imports = subparsers.add_parser("import", help="bulk imports").add_subparsers(
         dest="import_command", required=True
     )
-    cities = imports.add_parser("cities", help="import cities from CSV or JSON (existing codes are updated)")
+    cities = imports.add_parser(
+        "cities",
+        help="import cities from CSV or JSON (existing codes are updated)",
+        description="Import cities with their population margins for weighting; existing codes are updated.",
+        epilog=CITY_FILE_FORMATS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     cities.add_argument("file")
     cities.set_defaults(func=cmd_import_cities)
 
-    export = subparsers.add_parser("export", help="export raw responses of a campaign (CSV or XLSX)")
+    export = subparsers.add_parser(
+        "export",
+        help="export a campaign's raw data: responses (survey) or audits (inspection), CSV or XLSX",
+    )
     export.add_argument("campaign")
     export.add_argument("--output", "-o", required=True)
     export.add_argument("--format", choices=["csv", "xlsx"], default=None)

@@ -66,8 +66,6 @@ class Settings:
     cookie_secure: str = "auto"
     # Salt for hashing client addresses in rate-limit keys (random per process when unset)
     address_salt: str = ""
-    # Responses faster than this many seconds are flagged as speeding
-    min_duration_seconds: float = 60.0
     # `serve`: freeze the objects alive after start-up and collect garbage less often (see survey_platform/gc_tuning.py)
     gc_tuning: bool = True
 
@@ -164,7 +162,6 @@ _ENV_FIELDS: dict[str, str] = {
     "SURVEY_PASSWORD_ITERATIONS": "password_iterations",
     "SURVEY_COOKIE_SECURE": "cookie_secure",
     "SURVEY_ADDRESS_SALT": "address_salt",
-    "SURVEY_MIN_DURATION_SECONDS": "min_duration_seconds",
     "SURVEY_GC_TUNING": "gc_tuning",
 }
 

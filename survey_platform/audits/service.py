@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 from survey_platform.accounts.service import Principal
+from survey_platform.audits.consistency import venue_contradictions
 from survey_platform.audits.lifecycle import ReviewError, next_review_state
 from survey_platform.audits.photos import missing_photos
 from survey_platform.audits.schemas import (
@@ -89,12 +90,15 @@ async def _checked_values(
     campaign: Campaign,
     answers: dict[str, Any],
     problems: list[FieldProblem],
+    venue: int,
     attached: Collection[str] = (),
 ) -> tuple[dict[str, Any], list[str]]:
-    """Validated answers and the photos they reference; a photo must be uploaded or ``attached``."""
+    """Validated answers and the photos they reference; a photo must be uploaded or ``attached``; a venue answer
+    must name the audit's ``venue``."""
     questionnaire = await catalog.get(campaign.questionnaire_version)
     check = validate_answers(questionnaire, answers)
     problems.extend(FieldProblem(f"$.{e.path}", e.code, e.message) for e in check.errors)
+    problems.extend(venue_contradictions(questionnaire, check.values, venue))
     photos = photo_answers(questionnaire, check.values)
     missing = await missing_photos({sha for _, sha in photos} - set(attached))
     problems.extend(
@@ -154,7 +158,7 @@ async def store_audit(
         raise _not_open(campaign_code, campaign.status)  # known early; checked again at commit
     problems = await _venue_in_scope(campaign, data.venue)
     attached = {a.sha256 for a in attachments}
-    values, photos = await _checked_values(catalog, campaign, data.answers, problems, attached)
+    values, photos = await _checked_values(catalog, campaign, data.answers, problems, data.venue, attached)
     problems.extend(
         FieldProblem(
             a.path,
@@ -445,7 +449,7 @@ async def correct_audit(
         raise Forbidden("只能修改自己的检查记录 / only the inspector who made an audit can correct it")
     campaign = await get_campaign(row["campaign_code"])
     problems: list[FieldProblem] = []
-    values, photos = await _checked_values(catalog, campaign, data.answers, problems)
+    values, photos = await _checked_values(catalog, campaign, data.answers, problems, row["venue"])
     if problems:
         raise InvalidInput("检查记录无效 / the audit is invalid", tuple(problems))
     now = datetime.datetime.now(datetime.UTC)

@@ -146,6 +146,16 @@ class QuestionnaireCatalog:
         self._parsed[version_id] = result.questionnaire
         return result.questionnaire
 
+    async def of_kind(self, kind: str) -> list[Questionnaire]:
+        """Every registered version of the questionnaires of ``kind`` (``survey`` or ``inspection``), newest first."""
+        rows = (
+            await QuestionnaireVersion.select(QuestionnaireVersion.id)
+            .where(QuestionnaireVersion.kind == kind)
+            .order_by(QuestionnaireVersion.id, ascending=False)
+            .run()
+        )
+        return [await self.get(row["id"]) for row in rows]
+
     async def list_versions(self, questionnaire_id: str | None = None) -> list[QuestionnaireVersionSummary]:
         query = QuestionnaireVersion.select(*SUMMARY_COLUMNS).order_by(QuestionnaireVersion.id)
         if questionnaire_id:

@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 import msgspec
 
+from scoring.sample_size import DEFAULT_MIN_SAMPLE
 from survey_platform.places.schemas import CityCode
 
 CampaignCode = Annotated[
     str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$", description="e.g. '2026-city'")
 ]
-DEFAULT_MIN_SAMPLE = 538  # 1.96² × 0.25 / 0.05² × 1.4 (5% margin at 95%, design effect 1.4)
 
 
 class CampaignIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 
@@ -31,14 +31,22 @@ class CityController(Controller):
         return await service.get_city(code)
 
     @post("/", guards=[require("admin")])
-    async def create_city(self, data: JSONBody[CityIn], principal: NamedDependency[Principal]) -> City:
-        return await service.create_city(data, principal)
+    async def create_city(
+        self, request: Request[Any, Any, Any], data: JSONBody[CityIn], principal: NamedDependency[Principal]
+    ) -> City:
+        """Add a city (admin). Margins must fit the registered survey questionnaires' weighting variables."""
+        return await service.create_city(data, request.app.state.questionnaires, principal)
 
     @put("/{code:str}", guards=[require("admin")])
     async def update_city(
-        self, code: Annotated[str, CODE], data: JSONBody[CityIn], principal: NamedDependency[Principal]
+        self,
+        request: Request[Any, Any, Any],
+        code: Annotated[str, CODE],
+        data: JSONBody[CityIn],
+        principal: NamedDependency[Principal],
     ) -> City:
-        return await service.update_city(code, data, principal)
+        """Replace a city's data (admin); the code cannot change. Margins are checked as on creation."""
+        return await service.update_city(code, data, request.app.state.questionnaires, principal)
 
 
 class VenueController(Controller):

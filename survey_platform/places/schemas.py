@@ -17,7 +17,8 @@ class CityIn(msgspec.Struct, forbid_unknown_fields=True):
     name_en: Annotated[str, msgspec.Meta(max_length=100)] = ""
     province: Annotated[str, msgspec.Meta(max_length=100)] = ""
     population: Annotated[int, msgspec.Meta(ge=0, le=10**10)] = 0
-    # Population margins for weighting: variable → category → population count or share
+    # Population margins for weighting: variable → category → population count or share, checked against the
+    # registered survey questionnaires by survey_platform.places.margins (shares: all values <= 1, summing to 1)
     margins: dict[
         Annotated[str, msgspec.Meta(max_length=60)], dict[Annotated[str, msgspec.Meta(max_length=60)], Share]
     ] = msgspec.field(default_factory=dict)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import msgspec
 
 from survey_platform.accounts.service import Principal
+from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.places.margins import margin_problems, weighting_categories
 from survey_platform.places.schemas import City, CityIn, Venue, VenueIn, Visit
 from survey_platform.storage import audit_log
 from survey_platform.storage.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -56,7 +58,27 @@ def _city_values(city: CityIn) -> dict[str, object]:
     }
 
 
-async def create_city(city: CityIn, actor: Principal | None = None) -> City:
+async def check_margins(cities: Sequence[CityIn], catalog: QuestionnaireCatalog, single: bool = True) -> None:
+    """Refuse (422) margins that do not fit the registered survey questionnaires (``places.margins``).
+
+    Paths are ``$.margins...`` for one city (``single``), ``$[n].margins...`` for the n-th city of an import.
+    """
+    if not any(city.margins for city in cities):
+        return
+    known = weighting_categories(await catalog.of_kind("survey"))
+    problems = [
+        problem
+        for n, city in enumerate(cities)
+        for problem in margin_problems(
+            city.code, city.margins, known, "$.margins" if single else f"$[{n}].margins"
+        )
+    ]
+    if problems:
+        raise InvalidInput("加权边际无效 / invalid weighting margins", tuple(problems))
+
+
+async def create_city(city: CityIn, catalog: QuestionnaireCatalog, actor: Principal | None = None) -> City:
+    await check_margins([city], catalog)
     if await CityTable.exists().where(CityTable.code == city.code).run():
         raise Conflict(f"城市代码已存在 / city code {city.code!r} exists")
     await CityTable.insert(CityTable(code=city.code, **_city_values(city))).run()
@@ -64,22 +86,31 @@ async def create_city(city: CityIn, actor: Principal | None = None) -> City:
     return await get_city(city.code)
 
 
-async def update_city(code: str, city: CityIn, actor: Principal | None = None) -> City:
+async def update_city(
+    code: str, city: CityIn, catalog: QuestionnaireCatalog, actor: Principal | None = None
+) -> City:
     if city.code != code:
         raise InvalidInput(
             "城市代码不可更改 / the city code cannot change", (FieldProblem("$.code", "const", code),)
         )
     await get_city(code)
+    await check_margins([city], catalog)
     values = {getattr(CityTable, key): value for key, value in _city_values(city).items()}
     await CityTable.update(values).where(CityTable.code == code).run()
     await audit_log.record(**_actor(actor), action="city.update", entity="city", entity_id=code)
     return await get_city(code)
 
 
-async def import_cities(cities: Iterable[CityIn], actor: Principal | None = None) -> tuple[int, int]:
-    """Insert new cities and update existing ones (by code); returns (created, updated)."""
+async def import_cities(
+    cities: Iterable[CityIn], catalog: QuestionnaireCatalog, actor: Principal | None = None
+) -> tuple[int, int]:
+    """Insert new cities and update existing ones (by code); returns (created, updated).
+
+    Nothing is written when any city's margins are refused (paths ``$[n].margins...``).
+    """
     created = updated = 0
     batch = list(cities)
+    await check_margins(batch, catalog, single=False)
     existing = {row["code"] for row in await CityTable.select(CityTable.code).run()}
     async with CityTable._meta.db.transaction():
         for city in batch:

@@ -15,14 +15,15 @@ Rules (docs/questionnaire-format.md, "Answer sets"):
 * a failed screening question makes ``eligible`` false and every later question non-relevant;
 * calculations are computed here; a value sent for a calculation is replaced (an evaluation error gives null).
 
-Messages are bilingual, Chinese first: ``"中文 / English"``.
+Messages are bilingual, Chinese first: ``"中文 / English"``, and each says what was expected and what came
+(``"expected an integer 1–10 or one of dont_know, not_applicable, not the text '7'"``).
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -75,6 +76,72 @@ class _Errors(list):
         self.append(FieldError(path, code, _bi(zh, en)))
 
 
+# -- what was expected, what came ------------------------------------------------------------------------------
+
+MAX_LISTED = 20  # codes named in one message
+MAX_SHOWN = 40  # characters of a sent value quoted in one message
+
+
+def _listed(codes: Iterable[str], zh: bool = False) -> str:
+    """``a, b, c`` (``a、b、c`` in Chinese), at most MAX_LISTED of them."""
+    items = list(codes)
+    shown = items[:MAX_LISTED]
+    more = len(items) - len(shown)
+    joined = ("、" if zh else ", ").join(shown)
+    if more:
+        joined += f" 等 {len(items)} 项" if zh else f" … ({len(items)} in all)"
+    return joined
+
+
+def _got(value: object, zh: bool = False) -> str:
+    """How a sent value is named in a message: ``the text '7'``, ``true``, ``3.5``, ``a list``."""
+    if isinstance(value, str):
+        return f"文本 '{value[:MAX_SHOWN]}'" if zh else f"the text '{value[:MAX_SHOWN]}'"
+    space = " " if zh else ""
+    if isinstance(value, bool):
+        return space + ("true" if value else "false")
+    if isinstance(value, int | float):
+        return space + repr(value)[:MAX_SHOWN]
+    if isinstance(value, list | tuple):
+        return "列表" if zh else "a list"
+    if isinstance(value, Mapping):
+        return "对象" if zh else "an object"
+    return space + type(value).__name__
+
+
+def _expect(errors: _Errors, path: str, code: str, expected: tuple[str, str], value: object) -> None:
+    """``应为 X，而不是 Y / expected X, not Y``."""
+    zh, en = expected
+    errors.add(path, code, f"应为{zh}，而不是{_got(value, True)}", f"expected {en}, not {_got(value)}")
+
+
+def _span(low: float | None, high: float | None) -> tuple[str, str]:
+    """The bounds in words: `` 1–10``, `` ≥ 18``, `` ≤ 99`` or nothing."""
+    if low is not None and high is not None:
+        return f" {low}–{high}", f" {low}–{high}"
+    if low is not None:
+        return f" ≥ {low}", f" ≥ {low}"
+    if high is not None:
+        return f" ≤ {high}", f" ≤ {high}"
+    return "", ""
+
+
+def _on_scale(scale: Scale) -> tuple[str, str]:
+    """What a likert answer may be: ``an integer 1–10 or one of dont_know, not_applicable``."""
+    codes = scale.missing_codes()
+    zh = f" {scale.min}–{scale.max} 的整数"
+    en = f"an integer {scale.min}–{scale.max}"
+    if codes:
+        zh += f"或 {_listed(codes, True)} 之一"
+        en += f" or one of {_listed(codes)}"
+    return zh, en
+
+
+def _one_of(codes: Iterable[str]) -> tuple[str, str]:
+    items = list(codes)
+    return f" {_listed(items, True)} 之一", f"one of {_listed(items)}"
+
+
 # -- per-type coercion -------------------------------------------------------------------------------------------
 
 
@@ -124,95 +191,129 @@ def _likert(scale: Scale, value: object, path: str, errors: _Errors) -> object:
     if isinstance(value, str):
         if value in scale.missing_codes():
             return value
-        codes = ", ".join(scale.missing_codes()) or "—"
-        errors.add(
-            path,
-            "choice",
-            f"无效的代码 '{value[:40]}'（可用：{codes}）",
-            f"invalid code '{value[:40]}' (allowed: {codes})",
-        )
+        _expect(errors, path, "choice", _on_scale(scale), value)
         return None
     if not _is_int(value):
-        errors.add(
-            path,
-            "type",
-            f"应为 {scale.min}–{scale.max} 的整数",
-            f"expected an integer {scale.min}–{scale.max}",
-        )
+        _expect(errors, path, "type", _on_scale(scale), value)
         return None
     if not scale.min <= value <= scale.max:  # type: ignore[operator]
-        errors.add(
-            path,
-            "range",
-            f"{value} 超出量表范围 {scale.min}–{scale.max}",
-            f"{value} is outside the scale {scale.min}–{scale.max}",
-        )
+        _expect(errors, path, "range", _on_scale(scale), value)
         return None
     return value
 
 
 def _codes(question: Question, value: object, path: str, errors: _Errors) -> object:
+    codes = question.choices.codes() if question.choices else ()
     if not isinstance(value, list):
-        errors.add(path, "type", "应为代码列表", "expected a list of codes")
+        _expect(
+            errors,
+            path,
+            "type",
+            (f"由 {_listed(codes, True)} 中的代码组成的列表", f"a list of codes from {_listed(codes)}"),
+            value,
+        )
         return None
     allowed = _choice_codes(question)
     seen: set[str] = set()
     for n, code in enumerate(value):
         if not isinstance(code, str) or code not in allowed:
-            shown = str(code)[:40]
-            errors.add(f"{path}.{n}", "choice", f"无效的选项 '{shown}'", f"invalid choice '{shown}'")
+            _expect(errors, f"{path}.{n}", "choice", _one_of(codes), code)
         elif code in seen:
-            errors.add(f"{path}.{n}", "duplicate", f"重复的选项 '{code}'", f"duplicate choice '{code}'")
+            errors.add(
+                f"{path}.{n}",
+                "duplicate",
+                f"选项 '{code}' 重复：每个选项至多选一次",
+                f"'{code}' is listed twice: expected each code at most once",
+            )
         if isinstance(code, str):
             seen.add(code)
     if not value:
         return None
     low, high = question.min_selected, question.max_selected
     if low is not None and len(value) < low:
-        errors.add(path, "count", f"至少选择 {low} 项", f"select at least {low}")
+        errors.add(
+            path,
+            "count",
+            f"应至少选择 {low} 项，实际 {len(value)} 项",
+            f"expected at least {low} choices, got {len(value)}",
+        )
     if high is not None and len(value) > high:
-        errors.add(path, "count", f"最多选择 {high} 项", f"select at most {high}")
+        errors.add(
+            path,
+            "count",
+            f"应最多选择 {high} 项，实际 {len(value)} 项",
+            f"expected at most {high} choices, got {len(value)}",
+        )
     return list(value)
+
+
+def _number_expected(question: Question) -> tuple[str, str]:
+    """``an integer 18–99`` / ``a number ≥ 0.5`` for an integer or decimal question."""
+    zh_span, en_span = _span(question.min, question.max)
+    if question.type == "integer":
+        return (f"{zh_span} 的整数" if zh_span else "整数"), f"an integer{en_span}"
+    return (f"{zh_span} 的数值" if zh_span else "数值"), f"a number{en_span}"
 
 
 def _bounds(question: Question, value: float, path: str, errors: _Errors) -> bool:
     low, high = question.min, question.max
     if (low is not None and value < low) or (high is not None and value > high):
-        span = f"{'' if low is None else low}–{'' if high is None else high}"
-        errors.add(path, "range", f"{value} 超出范围 {span}", f"{value} is outside {span}")
+        _expect(errors, path, "range", _number_expected(question), value)
         return False
     return True
 
 
+GEOPOINT_FIELDS: dict[str, tuple[float, float | None, str, str]] = {
+    "lat": (-90, 90, "度", "degrees"),
+    "lon": (-180, 180, "度", "degrees"),
+    "accuracy": (0, None, "米", "metres"),
+}
+
+
 def _geopoint(question: Question, value: object, path: str, errors: _Errors) -> object:
     if not isinstance(value, Mapping):
-        errors.add(path, "type", "应为 {lat, lon, accuracy}", "expected {lat, lon, accuracy}")
+        _expect(
+            errors,
+            path,
+            "type",
+            ("对象 {lat: 纬度, lon: 经度, accuracy: 精度（米）}", "an object {lat, lon, accuracy}"),
+            value,
+        )
         return None
     ok = True
     for key in value:
-        if key not in ("lat", "lon", "accuracy"):
-            errors.add(f"{path}.{key}", "unknown", f"未知的字段 '{key}'", f"unknown field '{key}'")
+        if key not in GEOPOINT_FIELDS:
+            errors.add(
+                f"{path}.{key}",
+                "unknown",
+                f"未知的字段 '{str(key)[:MAX_SHOWN]}'：应只含 lat、lon、accuracy",
+                f"unknown field '{str(key)[:MAX_SHOWN]}': expected only lat, lon, accuracy",
+            )
             ok = False
-    for key, low, high in (("lat", -90, 90), ("lon", -180, 180), ("accuracy", 0, math.inf)):
+    for key, (low, high, zh_unit, en_unit) in GEOPOINT_FIELDS.items():
         number = value.get(key)
         if number is None and key == "accuracy" and question.max_accuracy is None:
             continue
+        span = f"{low}–{high}" if high is not None else f"≥ {low}"
+        expected = (f" {key}：{span} {zh_unit}的数值", f"{key} as a number {span} {en_unit}")
         if number is None:
-            errors.add(f"{path}.{key}", "required", f"缺少 {key}", f"{key} is missing")
+            errors.add(
+                f"{path}.{key}",
+                "required",
+                f"缺少 {key}，应为 {span} {zh_unit}的数值",
+                f"{key} is missing: expected a number {span} {en_unit}",
+            )
             ok = False
-        elif not _is_number(number):
-            errors.add(f"{path}.{key}", "type", f"{key} 应为数值", f"{key} must be a number")
-            ok = False
-        elif not low <= number <= high:
-            errors.add(f"{path}.{key}", "range", f"{key} 超出范围", f"{key} is out of range")
+        elif not _is_number(number) or not (low <= number and (high is None or number <= high)):
+            _expect(errors, f"{path}.{key}", "type" if not _is_number(number) else "range", expected, number)
             ok = False
     accuracy = value.get("accuracy")
     if ok and question.max_accuracy is not None and accuracy > question.max_accuracy:
         errors.add(
             f"{path}.accuracy",
             "range",
-            f"定位精度 {accuracy} 米超过允许的 {question.max_accuracy} 米",
-            f"accuracy {accuracy} m exceeds the allowed {question.max_accuracy} m",
+            f"定位精度应不超过 {question.max_accuracy} 米，实际 {accuracy} 米",
+            f"expected an accuracy of at most {question.max_accuracy} m, got {accuracy} m",
         )
         ok = False
     return dict(value) if ok else None
@@ -220,33 +321,57 @@ def _geopoint(question: Question, value: object, path: str, errors: _Errors) -> 
 
 def _photos(question: Question, value: object, path: str, errors: _Errors) -> object:
     if not isinstance(value, list):
-        errors.add(path, "type", "应为照片 ID（SHA-256）列表", "expected a list of photo ids (SHA-256)")
+        _expect(
+            errors,
+            path,
+            "type",
+            (
+                "照片 ID（64 位小写十六进制 SHA-256）的列表",
+                "a list of photo ids (SHA-256 in 64 lowercase hex digits)",
+            ),
+            value,
+        )
         return None
     seen: set[str] = set()
     ok = True
     for n, photo in enumerate(value):
         if not isinstance(photo, str) or not _SHA256.fullmatch(photo):
-            errors.add(
+            _expect(
+                errors,
                 f"{path}.{n}",
                 "format",
-                "照片 ID 应为 64 位小写十六进制 SHA-256",
-                "a photo id is a SHA-256 in 64 lowercase hex digits",
+                ("照片 ID：64 位小写十六进制 SHA-256", "a photo id: a SHA-256 in 64 lowercase hex digits"),
+                photo,
             )
             ok = False
         elif photo in seen:
-            errors.add(f"{path}.{n}", "duplicate", "重复的照片", "duplicate photo")
+            errors.add(
+                f"{path}.{n}",
+                "duplicate",
+                "照片重复：每张照片只应列出一次",
+                "the photo is listed twice: expected each photo once",
+            )
             ok = False
         else:
             seen.add(photo)
     if not value:
         return None
-    if len(value) < question.min_count:
+    low, high, count = question.min_count, question.max_count, len(value)
+    if count < low:
         errors.add(
-            path, "count", f"至少需要 {question.min_count} 张照片", f"at least {question.min_count} photos"
+            path,
+            "count",
+            f"应至少 {low} 张照片，实际 {count} 张",
+            f"expected at least {low} photos, got {count}",
         )
         ok = False
-    if len(value) > question.max_count:
-        errors.add(path, "count", f"最多 {question.max_count} 张照片", f"at most {question.max_count} photos")
+    if count > high:
+        errors.add(
+            path,
+            "count",
+            f"应最多 {high} 张照片，实际 {count} 张",
+            f"expected at most {high} photos, got {count}",
+        )
         ok = False
     return list(value) if ok else None
 
@@ -260,14 +385,31 @@ def coerce(question: Question, value: object, path: str, errors: _Errors) -> obj
         return _likert(question.scale, value, path, errors)  # type: ignore[arg-type]
     if qtype == "matrix":
         if not isinstance(value, Mapping):
-            errors.add(path, "type", "应为 {条目: 答案} 映射", "expected a mapping {item: answer}")
+            item_list = [item.id for item in question.items]
+            zh_scale, en_scale = _on_scale(question.scale)  # type: ignore[arg-type]
+            _expect(
+                errors,
+                path,
+                "type",
+                (
+                    f"对象 {{条目: 答案}}，条目为 {_listed(item_list, True)}，答案为{zh_scale}",
+                    f"an object {{item: answer}} with items {_listed(item_list)}, each answer {en_scale}",
+                ),
+                value,
+            )
             return None
         items = _item_ids(question)
         out: dict[str, object] = {}
         for key, answer in value.items():
             if key not in items:
                 hint = did_you_mean(str(key), items)
-                errors.add(f"{path}.{key}", "unknown", f"未知的条目 '{key}'", f"unknown item '{key}'{hint}")
+                item_list = [item.id for item in question.items]
+                errors.add(
+                    f"{path}.{key}",
+                    "unknown",
+                    f"未知的条目 '{str(key)[:MAX_SHOWN]}'：应为 {_listed(item_list, True)} 之一",
+                    f"unknown item '{str(key)[:MAX_SHOWN]}'{hint} (expected one of {_listed(item_list)})",
+                )
                 continue
             accepted = (
                 _likert(question.scale, answer, f"{path}.{key}", errors) if answer is not None else None
@@ -278,45 +420,56 @@ def coerce(question: Question, value: object, path: str, errors: _Errors) -> obj
     if qtype == "single_choice":
         allowed = _choice_codes(question)
         if not isinstance(value, str) or value not in allowed:
-            shown = str(value)[:40]
-            errors.add(path, "choice", f"无效的选项 '{shown}'", f"invalid choice '{shown}'")
+            codes = question.choices.codes() if question.choices else ()
+            _expect(errors, path, "choice", _one_of(codes), value)
             return None
         return value
     if qtype == "multiple_choice":
         return _codes(question, value, path, errors)
     if qtype == "yes_no":
         if not isinstance(value, bool):
-            errors.add(path, "type", "应为 true 或 false", "expected true or false")
+            _expect(errors, path, "type", (" true 或 false", "true or false"), value)
             return None
         return value
     if qtype == "integer":
         if not _is_int(value):
-            errors.add(path, "type", "应为整数", "expected an integer")
+            _expect(errors, path, "type", _number_expected(question), value)
             return None
         return value if _bounds(question, value, path, errors) else None  # type: ignore[arg-type]
     if qtype == "decimal":
         if not _is_number(value):
-            errors.add(path, "type", "应为数值", "expected a number")
+            _expect(errors, path, "type", _number_expected(question), value)
             return None
         return value if _bounds(question, value, path, errors) else None  # type: ignore[arg-type]
     if qtype in ("text", "venue"):
         limit = question.max_length if qtype == "text" else MAX_VENUE_LENGTH
         if not isinstance(value, str):
-            errors.add(path, "type", "应为文本", "expected a string")
+            _expect(
+                errors,
+                path,
+                "type",
+                (f"不超过 {limit} 个字符的文本", f"text of at most {limit} characters"),
+                value,
+            )
             return None
         if len(value) > limit:
-            errors.add(path, "length", f"超过 {limit} 个字符", f"longer than {limit} characters")
+            errors.add(
+                path,
+                "length",
+                f"应不超过 {limit} 个字符，实际 {len(value)} 个",
+                f"expected at most {limit} characters, got {len(value)}",
+            )
             return None
         return value if value.strip() else None
     if qtype in ("date", "time", "datetime"):
+        zh, form = _TEMPORAL[qtype]
         if not isinstance(value, str):
-            errors.add(path, "type", "应为 ISO 8601 文本", "expected an ISO 8601 string")
+            _expect(errors, path, "type", (f" {form} 格式的{zh}文本", f"a {qtype} as text {form}"), value)
             return None
         try:
             temporal_key(qtype, value)
         except ExprEvalError:
-            zh, form = _TEMPORAL[qtype]
-            errors.add(path, "format", f"无效的{zh}，应为 {form}", f"invalid {qtype}, expected {form}")
+            _expect(errors, path, "format", (f"有效的{zh} {form}", f"a valid {qtype} {form}"), value)
             return None
         return value
     if qtype == "geopoint":
@@ -644,4 +797,10 @@ def _constraint(question: Question, check: Evaluator, env: _Env, path: str, erro
             zh, en = text(message, "zh-CN"), text(message, "en")
             errors.append(FieldError(path, "constraint", zh if zh == en else _bi(zh, en)))
         else:
-            errors.add(path, "constraint", "答案不符合约束条件", "the answer does not satisfy the constraint")
+            rule = question.constraint.source if question.constraint is not None else ""
+            errors.add(
+                path,
+                "constraint",
+                f"答案不符合约束条件：应满足 {rule}",
+                f"the answer does not satisfy the constraint: expected {rule}",
+            )

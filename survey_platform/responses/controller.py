@@ -15,12 +15,11 @@ from litestar.response import File, Stream
 from survey_platform.accounts.guards import identify, require
 from survey_platform.audits.service import submit_audit_batch
 from survey_platform.bodies import OnePassBody
-from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
-from survey_platform.campaigns.service import get_campaign
-from survey_platform.responses.export import answer_columns, campaign_rows, csv_chunks, write_xlsx
+from survey_platform.exports import campaign_export
 from survey_platform.responses.schemas import BatchRequest, BatchResult, Submission, SubmissionResult, tally
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
+from survey_platform.spreadsheet import csv_chunks, write_xlsx
 from survey_platform.storage.errors import FieldProblem, InvalidInput, Unauthorized
 
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
@@ -77,21 +76,27 @@ async def export_responses(
     campaign: Annotated[str, CODE],
     format: FromQuery[Annotated[str, Parameter(pattern="^(csv|xlsx)$")]] = "csv",
 ) -> Response[Any]:
-    """Raw responses of a campaign with quality flags (admin): streamed CSV, or an XLSX file."""
-    found = await get_campaign(campaign)
-    catalog: QuestionnaireCatalog = request.app.state.questionnaires
-    columns = answer_columns(await catalog.get(found.questionnaire_version))
-    filename = f"{campaign}-responses.{format}"
+    """Raw data of a campaign (admin): one row per response with quality flags (survey), or one row per audit
+    with venue, inspector, review state, check answers, compliance, GPS and photos (inspection).
+
+    Streamed CSV, or an XLSX file written off the event loop.
+    """
+    export = await campaign_export(campaign, request.app.state.questionnaires)
+    filename = f"{export.name}.{format}"
     if format == "csv":
         return Stream(
-            csv_chunks(campaign_rows(campaign, columns)),
+            csv_chunks(export.rows),
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="{filename}"'},
         )
     handle, name = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     path = Path(name)
-    await write_xlsx(campaign_rows(campaign, columns), path)
+    try:
+        await write_xlsx(export.rows, path, export.sheet)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return File(
         path=path,
         filename=filename,

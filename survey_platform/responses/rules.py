@@ -101,19 +101,16 @@ def timing(
     return (submitted_at - started_at).total_seconds(), problems
 
 
-def quality_flags(
-    duration_seconds: float | None,
-    submitted_at: datetime.datetime | None,
-    received_at: datetime.datetime,
-    min_duration_seconds: float,
-) -> tuple[str, ...]:
-    """Flags for analysts: speeding (too fast to have read the questions), clock skew (from the future)."""
-    flags: list[str] = []
-    if duration_seconds is not None and duration_seconds < min_duration_seconds:
-        flags.append("speeding")
+def quality_flags(submitted_at: datetime.datetime | None, received_at: datetime.datetime) -> tuple[str, ...]:
+    """Flags one response carries on arrival: clock skew (submitted "in the future").
+
+    Speeding is not judged here: it is a campaign-level rule (shorter than a fraction of the campaign's median
+    duration, ``scoring.quality.flag_speeding``) applied when the campaign's responses are reviewed; ingestion
+    records the duration it needs.
+    """
     if submitted_at is not None and submitted_at - received_at > CLOCK_SKEW_TOLERANCE:
-        flags.append("clock_skew")
-    return tuple(flags)
+        return ("clock_skew",)
+    return ()
 
 
 def status_of(eligible: bool, flags: Iterable[str]) -> tuple[str, str]:

@@ -182,9 +182,7 @@ class Ingestor:
             )
         if problems:
             raise InvalidInput("答案无效 / the response is invalid", tuple(problems))
-        flags = quality_flags(
-            duration, submission.submitted_at, received_at, self.settings.min_duration_seconds
-        )
+        flags = quality_flags(submission.submitted_at, received_at)
         status, reason = status_of(check.eligible, flags)
         return ResponseRow(
             uuid=submission.id,

@@ -23,6 +23,8 @@ from piccolo.columns import (
 )
 from piccolo.table import Table
 
+from scoring.sample_size import DEFAULT_MIN_SAMPLE
+
 
 class AccountRole(Table, tablename="account_role"):
     """The platform role of one Piccolo user: admin, reviewer, inspector or interviewer.
@@ -96,7 +98,7 @@ class Campaign(Table, tablename="campaign"):
     venue_ids = JSON(default="[]")
     starts_on = Date(null=True, default=None)
     ends_on = Date(null=True, default=None)
-    min_sample_per_city = Integer(default=538)
+    min_sample_per_city = Integer(default=DEFAULT_MIN_SAMPLE)
     status = Varchar(length=20, default="draft")
     created_at = Timestamptz()
     updated_at = Timestamptz()

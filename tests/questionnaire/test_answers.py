@@ -160,7 +160,103 @@ def test_messages_are_bilingual_and_use_the_constraint_message(q: Questionnaire)
     check = validate_answers(q, {**good(), "q_age": 50})
     assert check.errors[0].message == "不能是50 / not 50"
     check = validate_answers(q, {**good(), "q_like": 9})
-    assert check.errors[0].message == "9 超出量表范围 1–5 / 9 is outside the scale 1–5"
+    assert check.errors[0].message == (
+        "应为 1–5 的整数或 dont_know 之一，而不是 9 / expected an integer 1–5 or one of dont_know, not 9"
+    )
+
+
+SCALE_10 = """
+id: scale_10
+version: 1
+kind: survey
+title: Scale
+languages: [zh-CN, en]
+scales:
+  s10:
+    min: 1
+    max: 10
+    labels: {1: 差, 10: 好}
+    missing: [{code: dont_know, label: 不清楚}, {code: not_applicable, label: 不适用}]
+sections:
+  - id: main
+    questions:
+      - {id: q_sat, type: likert, label: S, scale: s10}
+"""
+
+
+def test_a_scale_answer_sent_as_text_says_what_was_expected() -> None:
+    """The issue's example: "7" (a string) for a 1–10 scale with two missing-answer codes."""
+    questionnaire = load_text(SCALE_10, "scale_10.yaml").questionnaire
+    (error,) = validate_answers(questionnaire, {"q_sat": "7"}).errors
+    assert error.path == "answers.q_sat"
+    assert error.message == (
+        "应为 1–10 的整数或 dont_know、not_applicable 之一，而不是文本 '7' / "
+        "expected an integer 1–10 or one of dont_know, not_applicable, not the text '7'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "path", "expected"),
+    [
+        ({"q_like": 3.0}, "answers.q_like", "expected an integer 1–5 or one of dont_know, not 3.0"),
+        (
+            {"q_like": "no_idea"},
+            "answers.q_like",
+            "expected an integer 1–5 or one of dont_know, not the text",
+        ),
+        ({"m": [1, 2]}, "answers.m", "expected an object {item: answer} with items m_a, m_b, each answer an"),
+        ({"m": {"m_a": 5, "m_x": 1}}, "answers.m.m_x", "(expected one of m_a, m_b)"),
+        ({"m": {"m_a": 0, "m_b": 1}}, "answers.m.m_a", "expected an integer 1–5 or one of dont_know, not 0"),
+        (
+            {"q_colour": "purple"},
+            "answers.q_colour",
+            "expected one of red, green, blue, not the text 'purple'",
+        ),
+        (
+            {"q_colours": "red"},
+            "answers.q_colours",
+            "expected a list of codes from red, green, blue, not the",
+        ),
+        ({"q_colours": ["red", "pink"]}, "answers.q_colours.1", "expected one of red, green, blue, not the"),
+        ({"q_colours": ["red", "red"]}, "answers.q_colours.1", "expected each code at most once"),
+        ({"q_colours": ["red", "green", "blue"]}, "answers.q_colours", "expected at most 2 choices, got 3"),
+        ({"q_adult": "yes"}, "answers.q_adult", "expected true or false, not the text 'yes'"),
+        ({"q_age": "30"}, "answers.q_age", "expected an integer 18–99, not the text '30'"),
+        ({"q_age": 17}, "answers.q_age", "expected an integer 18–99, not 17"),
+        ({"q_height": 3}, "answers.q_height", "expected a number 0.5–2.5, not 3"),
+        ({"q_height": [1]}, "answers.q_height", "expected a number 0.5–2.5, not a list"),
+        ({"q_text": 12}, "answers.q_text", "expected text of at most 5 characters, not 12"),
+        ({"q_text": "123456"}, "answers.q_text", "expected at most 5 characters, got 6"),
+        ({"q_venue": 12}, "answers.q_venue", "expected text of at most 200 characters, not 12"),
+        ({"q_date": "2025-02-30"}, "answers.q_date", "expected a valid date YYYY-MM-DD, not the text"),
+        ({"q_time": 1400}, "answers.q_time", "expected a time as text HH:MM[:SS], not 1400"),
+        ({"q_gps": [30, 120]}, "answers.q_gps", "expected an object {lat, lon, accuracy}, not a list"),
+        (
+            {"q_gps": {"lat": 91, "lon": 0, "accuracy": 5}},
+            "answers.q_gps.lat",
+            "expected lat as a number -90–90",
+        ),
+        ({"q_gps": {"lat": 30, "lon": 120}}, "answers.q_gps.accuracy", "expected a number ≥ 0 metres"),
+        ({"q_gps": {"lat": 3, "lon": 1, "accuracy": 80}}, "answers.q_gps.accuracy", "at most 50 m, got 80 m"),
+        (
+            {"q_gps": {"lat": 3, "lon": 1, "accuracy": 5, "alt": 3}},
+            "answers.q_gps.alt",
+            "expected only lat, lon",
+        ),
+        ({"q_photos": "a"}, "answers.q_photos", "expected a list of photo ids (SHA-256 in 64 lowercase hex"),
+        ({"q_photos": ["ABC"]}, "answers.q_photos.0", "expected a photo id: a SHA-256 in 64 lowercase hex"),
+        ({"q_photos": [PHOTO, PHOTO]}, "answers.q_photos.1", "expected each photo once"),
+        ({"q_photos": [PHOTO, PHOTO2, "b" * 64]}, "answers.q_photos", "expected at most 2 photos, got 3"),
+    ],
+)
+def test_every_message_says_what_was_expected(
+    q: Questionnaire, answer: dict[str, object], path: str, expected: str
+) -> None:
+    errors = [e for e in validate_answers(q, {**good(), **answer}).errors if e.path == path]
+    assert len(errors) == 1, validate_answers(q, {**good(), **answer}).errors
+    zh, _, en = errors[0].message.partition(" / ")
+    assert expected in en, en
+    assert zh and not zh.isascii(), zh  # Chinese first
 
 
 def test_required_applies_only_when_relevant(q: Questionnaire) -> None:

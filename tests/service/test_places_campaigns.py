@@ -14,7 +14,7 @@ HANGZHOU = {
     "name_en": "Hangzhou",
     "province": "浙江",
     "population": 12_376_000,
-    "margins": {"sex": {"male": 0.51, "female": 0.49}},
+    "margins": {"sex": {"m": 0.51, "f": 0.49}},
 }
 
 

@@ -79,15 +79,34 @@ async def test_every_bad_field_is_reported(client: AsyncTestClient[Litestar]) ->
     assert await stored_count(client) == 0
 
 
-async def test_screened_out_and_speeding_responses(client: AsyncTestClient[Litestar]) -> None:
+async def test_screened_out_fast_and_future_responses(client: AsyncTestClient[Litestar]) -> None:
+    """Screened-out respondents are excluded; a fast interview is stored valid with its duration (speeding is
+    the campaign-level rule of ``scoring.quality``, judged against the campaign's median); a response from the
+    future is flagged for clock skew."""
     await open_campaign(client)
     out = await client.post(
         "/api/v1/campaigns/mini-2026/responses", json=submission(answers={"resident": False})
     )
     assert out.status_code == 201 and out.json()["status"] == "excluded" and out.json()["eligible"] is False
     fast = submission(submitted_at=(T0 + datetime.timedelta(seconds=20)).isoformat())
-    flagged = await client.post("/api/v1/campaigns/mini-2026/responses", json=fast)
-    assert flagged.json()["status"] == "flagged" and flagged.json()["quality_flags"] == ["speeding"]
+    stored = await client.post("/api/v1/campaigns/mini-2026/responses", json=fast)
+    assert stored.status_code == 201
+    assert stored.json()["status"] == "valid" and stored.json()["quality_flags"] == []
+    row = await in_app(
+        client,
+        SurveyResponse.select(SurveyResponse.duration_seconds)
+        .where(SurveyResponse.uuid == uuid.UUID(fast["id"]))
+        .first()
+        .run,
+    )
+    assert row["duration_seconds"] == 20.0
+    now = datetime.datetime.now(datetime.UTC)
+    future = submission(
+        started_at=(now + datetime.timedelta(hours=1)).isoformat(),
+        submitted_at=(now + datetime.timedelta(hours=1, minutes=9)).isoformat(),
+    )
+    skewed = await client.post("/api/v1/campaigns/mini-2026/responses", json=future)
+    assert skewed.json()["status"] == "flagged" and skewed.json()["quality_flags"] == ["clock_skew"]
 
 
 async def test_campaign_must_be_open(client: AsyncTestClient[Litestar]) -> None:
