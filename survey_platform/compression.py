@@ -7,6 +7,8 @@ and passes through what is already compressed or not text (photos, XLSX and othe
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from litestar.config.compression import CompressionConfig
 from litestar.enums import CompressionEncoding
 from litestar.middleware.compression import CompressionMiddleware
@@ -31,14 +33,17 @@ COMPRESSIBLE_TYPES = frozenset(
 )
 
 
-def is_compressible(headers: list[tuple[bytes, bytes]] | tuple[tuple[bytes, bytes], ...]) -> bool:
-    """Whether a response with these (lower-case ASGI) headers is worth compressing."""
+def is_compressible(headers: Iterable[tuple[bytes, bytes]], minimum_size: int = MINIMUM_SIZE) -> bool:
+    """Whether a response with these ASGI headers is worth compressing: text, not already encoded, not marked
+    ``no-transform``, and not known (by its Content-Length) to be smaller than ``minimum_size``."""
     content_type = b""
     for name, value in headers:
         lowered = name.lower()
         if lowered == b"content-encoding":
             return False
         if lowered == b"cache-control" and b"no-transform" in value.lower():
+            return False
+        if lowered == b"content-length" and value.isdigit() and int(value) < minimum_size:
             return False
         if lowered == b"content-type":
             content_type = value
@@ -47,18 +52,23 @@ def is_compressible(headers: list[tuple[bytes, bytes]] | tuple[tuple[bytes, byte
 
 
 class SelectiveCompressionMiddleware(CompressionMiddleware):
-    """Litestar's compression middleware, applied only to responses :func:`is_compressible` accepts."""
+    """Litestar's compression middleware, applied only to responses :func:`is_compressible` accepts; the
+    compressor is made only for those (most API answers are small JSON and pass straight through)."""
 
     def create_compression_send_wrapper(
         self, send: Send, compression_encoding: CompressionEncoding | str, scope: Scope
     ) -> Send:
-        compressing = super().create_compression_send_wrapper(send, compression_encoding, scope)  # type: ignore[arg-type]
-        target: Send = compressing
+        make_compressing = super().create_compression_send_wrapper
+        target: Send = send
 
         async def choose(message: Message) -> None:
             nonlocal target
             if message["type"] == "http.response.start":
-                target = compressing if is_compressible(message.get("headers") or ()) else send
+                headers = message.get("headers") or ()
+                if is_compressible(headers, self.config.minimum_size):
+                    target = make_compressing(send, compression_encoding, scope)  # type: ignore[arg-type]
+                else:
+                    target = send
             await target(message)
 
         return choose
