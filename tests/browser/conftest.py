@@ -37,8 +37,10 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
+    """Chromium for one test module (sync Playwright holds an event loop while it runs, so it must be gone before
+    tests that call ``asyncio.run``)."""
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing (apt-get install chromium)"
         if REQUIRE_BROWSER:
@@ -66,7 +68,7 @@ SEED = (
 )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The real server with one public campaign in each status and a draft (created through the API)."""
     settings = Settings.from_env({}, data_dir=tmp_path_factory.mktemp("browser") / "data")
