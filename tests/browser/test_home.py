@@ -84,7 +84,10 @@ def test_the_csp_blocks_injected_inline_script_and_the_watch_sees_it(
         ' \'<img alt="" src="/static/img/icon.svg" onload="window.__ran=1">'
         '<div style="color:red">x</div>\')'
     )
-    watch.page.wait_for_timeout(300)  # let the image load and the policy report
+    # the image loads (its blocked onload handler reports) and the blocked style attribute reports
+    watch.page.wait_for_function(
+        "() => window.__cspViolations.length >= 2 && document.querySelector('img[alt=\"\"]').complete"
+    )
     assert watch.page.evaluate("window.__ran") is None
     messages = watch.csp_messages()
     assert any("script-src" in m for m in messages), messages
