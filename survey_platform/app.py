@@ -30,9 +30,12 @@ from survey_platform.audits.controller import audit_router
 from survey_platform.bodies import split_path
 from survey_platform.campaigns.controller import CampaignController, QuestionnaireController
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.compression import compression_config
 from survey_platform.gc_tuning import tuned_collector
 from survey_platform.limits import SlidingWindowLimiter
 from survey_platform.net import AddressHasher, ClientAddressMiddleware
+from survey_platform.pages.errors import error_page, is_page_path
+from survey_platform.pages.setup import page_setup
 from survey_platform.places.controller import CityController, VenueController
 from survey_platform.responses.controller import response_router
 from survey_platform.responses.service import Ingestor
@@ -75,7 +78,10 @@ def _problem_response(
     detail: str,
     errors: list[ProblemField],
     headers: dict[str, str] | None = None,
-) -> Response[Problem]:
+) -> Response[Any]:
+    """Problem details for the API; a page route gets an HTML error page in the visitor's language instead."""
+    if is_page_path(request.url.path):
+        return error_page(request, status, detail, headers)
     try:
         title = HTTPStatus(status).phrase
     except ValueError:
@@ -106,12 +112,12 @@ def _validation_fields(extra: object) -> list[ProblemField]:
     return fields
 
 
-def _handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Problem]:
+def _handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     errors = [ProblemField(e.path, e.code, e.message) for e in exc.errors]
     return _problem_response(request, exc.status, exc.detail, errors, exc.headers or None)
 
 
-def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Problem]:
+def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
     errors: list[ProblemField] = []
     if isinstance(exc, ValidationException):
@@ -126,7 +132,7 @@ def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) 
     return _problem_response(request, status, exc.detail, errors, dict(exc.headers or {}))
 
 
-def _handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Problem]:
+def _handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
     detail = "JSON 嵌套过深 / JSON nested too deeply"
     return _problem_response(request, 400, detail, [ProblemField("$", "too_deep", detail)])
 
@@ -150,7 +156,7 @@ async def _require_json_bodies(request: Request[Any, Any, Any]) -> None:
         )
 
 
-def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
+def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     logger.exception("unexpected error at %s", request.url.path, exc_info=exc)
     return _problem_response(request, 500, "内部错误 / internal error", [])
 
@@ -253,9 +259,11 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
                 check_throttle_handler=_is_rate_limited_route,
             ).middleware
         )
+    pages = page_setup(settings)
     state = State(
         {
             "settings": settings,
+            "assets": pages.assets,
             "database": database,
             "sessions": SessionRegistry(stores.get("sessions"), settings.session_ttl_seconds),
             "questionnaires": catalog,
@@ -277,7 +285,11 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             QuestionnaireController,
             response_router(settings),
             audit_router(settings),
+            *pages.route_handlers,
         ],
+        template_config=pages.template_config,
+        compression_config=compression_config(),
+        before_send=list(pages.before_send),
         lifespan=[lifespan],
         stores=stores,
         state=state,

@@ -127,6 +127,12 @@ class Settings:
     def trusted_networks(self) -> tuple[IPNetwork, ...]:
         return parse_networks(self.trusted_proxies)
 
+    def secure_cookies(self, scheme: str) -> bool:
+        """Whether cookies set on a request over ``scheme`` get the Secure flag (``SURVEY_COOKIE_SECURE``)."""
+        if self.cookie_secure == "auto":
+            return scheme == "https" or not self.serves_loopback
+        return self.cookie_secure == "true"
+
     @property
     def serves_loopback(self) -> bool:
         """Whether ``serve`` listens on a loopback address only (127.0.0.0/8, ::1, localhost)."""

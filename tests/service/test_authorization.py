@@ -42,6 +42,11 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
     multipart = Multipart({"audit": json.dumps(with_photo)}, [("photos", ("counter.png", PNG, "image/png"))])
     return [
         ("GET", "/health", None, ALL, {}),
+        # public pages (the language switch without its query parameter is a 400 page; a 64-hex static path a 404)
+        ("GET", "/", None, ALL, {"anonymous": 200, "admin": 200}),
+        ("GET", "/privacy", None, ALL, {"anonymous": 200}),
+        ("GET", "/lang", None, ALL, {"anonymous": 400}),
+        ("GET", "/static/" + "0" * 64, None, ALL, {"anonymous": 404}),
         ("POST", "/api/v1/auth/login", {"username": "nobody", "password": "wrong-password"}, set(), {}),
         ("POST", "/api/v1/auth/logout", None, SIGNED_IN, {}),
         ("GET", "/api/v1/auth/me", None, SIGNED_IN, {}),

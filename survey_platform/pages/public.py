@@ -1,0 +1,80 @@
+"""Public pages (no sign-in): the home page, the privacy note and the language switch."""
+
+from __future__ import annotations
+
+import urllib.parse
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+from litestar import Request, Response, get
+from litestar.datastructures import Cookie
+from litestar.exceptions import HTTPException
+from litestar.params import FromQuery, Parameter, QueryParameter
+from litestar.response import Redirect, Template
+
+from survey_platform.campaigns.schemas import Campaign
+from survey_platform.campaigns.service import list_campaigns
+from survey_platform.pages.i18n import LANG_COOKIE, LANG_COOKIE_MAX_AGE, LANGUAGES, normalise_language
+from survey_platform.pages.rendering import render
+
+#: the order in which the home page lists public campaigns: results first, then the ones collecting answers
+HOME_ORDER: tuple[str, ...] = ("published", "open", "closed")
+
+
+def campaigns_by_status(campaigns: Sequence[Campaign]) -> list[tuple[str, list[Campaign]]]:
+    """Public campaigns grouped by status in :data:`HOME_ORDER`; empty groups left out, order within kept."""
+    groups = [(status, [c for c in campaigns if c.status == status]) for status in HOME_ORDER]
+    return [(status, members) for status, members in groups if members]
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site (no scheme, no host, no ``//`` or ``\\``), else ``"/"``."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return "/"
+    if any(ord(c) < 0x20 or c == "\\" for c in target):
+        return "/"
+    parts = urllib.parse.urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
+
+
+@get("/", name="home", include_in_schema=False)
+async def home(request: Request[Any, Any, Any]) -> Template:
+    """The platform's purpose and its public campaigns by status (drafts are never public)."""
+    campaigns = await list_campaigns(include_drafts=False)
+    return render(request, "home.html", groups=campaigns_by_status(campaigns))
+
+
+@get("/privacy", name="privacy", include_in_schema=False)
+async def privacy(request: Request[Any, Any, Any]) -> Template:
+    """What the platform stores about a visitor, and why."""
+    return render(request, "privacy.html")
+
+
+@get("/lang", name="set_language", include_in_schema=False)
+async def set_language(
+    request: Request[Any, Any, Any],
+    to: FromQuery[Annotated[str, Parameter(max_length=20, description="zh-CN or en")]],
+    next_: Annotated[str, QueryParameter(name="next", max_length=2000)] = "/",
+) -> Response[Any]:
+    """The language switch: remember ``to`` in the ``lang`` cookie and go back to ``next``."""
+    language = normalise_language(to)
+    if to.lower() != language.lower():
+        raise HTTPException(
+            status_code=400,
+            detail=f"不支持的语言 / unsupported language {to!r}: expected one of {', '.join(LANGUAGES)}",
+        )
+    cookie = Cookie(
+        key=LANG_COOKIE,
+        value=language,
+        max_age=LANG_COOKIE_MAX_AGE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=request.app.state.settings.secure_cookies(request.url.scheme),
+    )
+    return Redirect(safe_next(next_), status_code=303, cookies=[cookie])
+
+
+ROUTES = (home, privacy, set_language)

@@ -1,0 +1,1 @@
+"""Publishing: stored answers → scoring → frozen releases, their charts and open data."""
