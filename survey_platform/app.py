@@ -7,16 +7,21 @@ import hashlib
 import logging
 import re
 import secrets
+import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from http import HTTPStatus
 from typing import Any
 
 import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.constants import RESERVED_KWARGS
 from litestar.datastructures import State
+from litestar.enums import ParamType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi import OpenAPIConfig
+from litestar.params import BodyKwarg, DependencyKwarg, ParameterKwarg
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
@@ -26,7 +31,7 @@ from redis.asyncio import Redis
 from survey_platform.accounts.controller import AccountController, AuditLogController, AuthController
 from survey_platform.accounts.sessions import SessionRegistry
 from survey_platform.audits.controller import audit_router
-from survey_platform.bodies import split_path
+from survey_platform.bodies import NUL_MESSAGE, refuse_nul_in_json, split_path
 from survey_platform.campaigns.controller import CampaignController, QuestionnaireController
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.gc_tuning import tuned_collector
@@ -35,7 +40,7 @@ from survey_platform.responses.controller import response_router
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
 from survey_platform.storage.database import Database
-from survey_platform.storage.errors import DomainError, FieldProblem
+from survey_platform.storage.errors import BadRequest, DomainError, FieldProblem
 from survey_platform.storage.writer import (
     GroupCommitWriter,
     PostgresResponseStore,
@@ -133,8 +138,40 @@ _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"content-ty
 JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]*\+)?json\s*(;.*)?$", re.IGNORECASE)
 
 
-async def _require_json_bodies(request: Request[Any, Any, Any]) -> None:
-    """Reject request bodies that are not JSON (415), except on routes marked ``multipart`` or ``raw_body``."""
+def _query_names(handler: HTTPRouteHandler) -> set[str]:
+    """The query parameters ``handler`` reads, by the names clients send (its path parameters too)."""
+    skip = RESERVED_KWARGS | set(handler.resolve_dependencies())
+    names = set()
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        if name in skip or isinstance(kwarg, (BodyKwarg, DependencyKwarg)):
+            continue
+        if not isinstance(kwarg, ParameterKwarg):
+            names.add(name)
+        elif kwarg.param_type is ParamType.QUERY:
+            names.add(kwarg.name or name)
+    return names
+
+
+def _refuse_nul_in_parameters(request: Request[Any, Any, Any]) -> None:
+    """400 for a path value or a query parameter the route reads with U+0000 (see ``bodies.NUL_MESSAGE``); other
+    query parameters are never read, so they do not matter."""
+    if "\x00" in request.scope["path"]:
+        raise BadRequest(NUL_MESSAGE, (FieldProblem("path", "nul", NUL_MESSAGE),))
+    query: bytes = request.scope["query_string"]
+    if b"%00" in query:
+        read = _query_names(request.route_handler)
+        pairs = urllib.parse.parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        name = next((key for key, value in pairs if "\x00" in value and key in read), None)
+        if name is not None:
+            raise BadRequest(NUL_MESSAGE, (FieldProblem(f"query:{name}", "nul", NUL_MESSAGE),))
+
+
+async def _check_request(request: Request[Any, Any, Any]) -> None:
+    """Refuse what no route accepts before the handler reads it: U+0000 in the path, query or a JSON body (which
+    PostgreSQL cannot store), and request bodies that are not JSON (415), except on routes marked ``multipart`` or
+    ``raw_body``."""
+    _refuse_nul_in_parameters(request)
     opt = request.route_handler.opt
     if request.scope["method"] not in _WITH_BODY or opt.get("multipart") or opt.get("raw_body"):
         return
@@ -145,6 +182,8 @@ async def _require_json_bodies(request: Request[Any, Any, Any]) -> None:
         raise HTTPException(
             status_code=415, detail="请求体须为 JSON / the request body must be application/json"
         )
+    if has_body and request.route_handler.parsed_data_field is not None:
+        refuse_nul_in_json(await request.body())
 
 
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Problem]:
@@ -282,7 +321,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             Exception: _handle_unexpected,
         },
         openapi_config=OpenAPIConfig(title="survey-platform", version="1.0.0", path="/schema"),
-        before_request=_require_json_bodies,
+        before_request=_check_request,
         debug=False,
     )
 

@@ -30,7 +30,7 @@ from survey_platform.audits.schemas import (
     PhotoInfo,
     ReviewRequest,
 )
-from survey_platform.bodies import split_path
+from survey_platform.bodies import refuse_nul_in_json, split_path
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.settings import Settings
 from survey_platform.storage.errors import (
@@ -295,7 +295,10 @@ async def _audit_and_photos(
                 (FieldProblem("form:audit", "size", f"> {settings.max_body_bytes} bytes"),),
             )
         try:
+            refuse_nul_in_json(texts[0].encode())
             submission = msgspec.json.decode(texts[0], type=AuditSubmission, strict=False)  # as JSONBody
+        except InvalidInput as error:
+            problems.extend(error.errors)
         except msgspec.ValidationError as error:
             path, reason = split_path(str(error))
             problems.append(FieldProblem(path or "$", "invalid", f"检查记录格式不符 / {reason}"[:500]))
