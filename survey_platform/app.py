@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from http import HTTPStatus
 from typing import Any
 
-import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
 from litestar.constants import RESERVED_KWARGS
 from litestar.datastructures import State
@@ -20,7 +19,6 @@ from litestar.enums import ParamType
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi import OpenAPIConfig
 from litestar.params import BodyKwarg, DependencyKwarg, ParameterKwarg
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
@@ -35,7 +33,9 @@ from survey_platform.bodies import NUL_MESSAGE, refuse_nul_in_json, split_path
 from survey_platform.campaigns.controller import CampaignController, QuestionnaireController
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.gc_tuning import tuned_collector
+from survey_platform.openapi import OperationDocumentation, openapi_config
 from survey_platform.places.controller import CityController, VenueController
+from survey_platform.problem_details import PROBLEM_JSON, Problem, ProblemField
 from survey_platform.responses.controller import response_router
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
@@ -50,25 +50,7 @@ from survey_platform.storage.writer import (
 
 logger = logging.getLogger("survey_platform")
 
-PROBLEM_JSON = "application/problem+json"
 RATE_LIMITED_PATHS = re.compile(r"^/api/v1/(campaigns/[^/]+/(responses|batch)|batch|auth/login)/?$")
-
-
-class ProblemField(msgspec.Struct):
-    path: str
-    code: str
-    message: str
-
-
-class Problem(msgspec.Struct, omit_defaults=True):
-    """RFC 9457 problem details (``errors`` lists every bad field of the input)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str = ""
-    instance: str = ""
-    errors: list[ProblemField] = msgspec.field(default_factory=list)
 
 
 def _problem_response(
@@ -93,7 +75,18 @@ def _problem_response(
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _validation_fields(extra: object) -> list[ProblemField]:
+def _parameter_path(request: Request[Any, Any, Any], source: object, key: str) -> str:
+    """``query:state``, ``header:x-content-sha256``, ``path:code``: where a bad parameter was, by the name the
+    client sent (an alias such as ``QueryParameter(name="state")``), not the handler's argument name."""
+    # ParamType is a (str, Enum): its str() is "ParamType.QUERY"
+    where = str(getattr(source, "value", source))
+    kwarg = getattr(request.route_handler.parsed_fn_signature.parameters.get(key), "kwarg_definition", None)
+    alias = getattr(kwarg, "name", None)  # ParameterKwarg keeps every alias (query=, header=, name=) here
+    name = alias if isinstance(alias, str) and alias else key
+    return f"{where}:{name.lower() if where == 'header' else name}"
+
+
+def _validation_fields(request: Request[Any, Any, Any], extra: object) -> list[ProblemField]:
     fields: list[ProblemField] = []
     if isinstance(extra, list):
         for item in extra:
@@ -103,7 +96,8 @@ def _validation_fields(extra: object) -> list[ProblemField]:
             key = item.get("key")
             path, message = split_path(message)
             if path is None and key and key != "data":
-                path = f"$.{key}" if item.get("source") in (None, "body") else f"{item.get('source')}:{key}"
+                source = item.get("source")
+                path = f"$.{key}" if source in (None, "body") else _parameter_path(request, source, key)
             fields.append(ProblemField(path=path or "$", code="invalid", message=message[:500]))
     return fields
 
@@ -117,7 +111,7 @@ def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) 
     status = exc.status_code
     errors: list[ProblemField] = []
     if isinstance(exc, ValidationException):
-        errors = _validation_fields(exc.extra)
+        errors = _validation_fields(request, exc.extra)
         # A well-formed body that breaks the schema is 422; undecodable bodies and bad query/path values stay 400.
         if errors and all(e.path.startswith("$") for e in errors):
             status = 422
@@ -125,7 +119,11 @@ def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) 
         errors = [ProblemField("$", "malformed", exc.detail)]
     if status >= 500:
         logger.error("HTTP %s at %s: %s", status, request.url.path, exc.detail)
-    return _problem_response(request, status, exc.detail, errors, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if status == 429 and "RateLimit-Reset" in headers:
+        # Litestar's rate limiter sends only the RateLimit-* headers; clients know Retry-After
+        headers.setdefault("Retry-After", headers["RateLimit-Reset"])
+    return _problem_response(request, status, exc.detail, errors, headers)
 
 
 def _handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Problem]:
@@ -214,8 +212,13 @@ def _address_identifier(salt: list[str]) -> Callable[[Request[Any, Any, Any]], s
     return identify
 
 
+def is_rate_limited(method: str, path: str) -> bool:
+    """Whether the per-address rate limit applies to ``method path`` (a request path or a route's template)."""
+    return method == "POST" and bool(RATE_LIMITED_PATHS.match(path))
+
+
 async def _is_rate_limited_route(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and bool(RATE_LIMITED_PATHS.match(request.url.path))
+    return is_rate_limited(request.method, request.url.path)
 
 
 @get("/health", tags=["service"], media_type=MediaType.JSON)
@@ -320,10 +323,15 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             RecursionError: _handle_recursion,
             Exception: _handle_unexpected,
         },
-        openapi_config=OpenAPIConfig(title="survey-platform", version="1.0.0", path="/schema"),
+        openapi_config=openapi_config(),
+        plugins=[
+            OperationDocumentation(
+                is_rate_limited if settings.rate_limit_per_minute > 0 else lambda _method, _path: False
+            )
+        ],
         before_request=_check_request,
         debug=False,
     )
 
 
-__all__ = ["FieldProblem", "Problem", "create_app"]
+__all__ = ["FieldProblem", "Problem", "ProblemField", "create_app"]

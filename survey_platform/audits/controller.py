@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,13 +13,13 @@ from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter, QueryParameter
 from litestar.response import File
 
 from survey_platform.accounts.guards import provide_signed_in, require
 from survey_platform.accounts.service import Principal
 from survey_platform.audits import service
-from survey_platform.audits.photos import check_photo, photo_metadata, photo_path, store_photo
+from survey_platform.audits.photos import MEDIA_TYPES, check_photo, photo_metadata, photo_path, store_photo
 from survey_platform.audits.schemas import (
     AuditCorrection,
     AuditDetail,
@@ -32,6 +31,7 @@ from survey_platform.audits.schemas import (
 )
 from survey_platform.bodies import refuse_nul_in_json, split_path
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.openapi.operations import PROBLEMS_OPT, described_operation
 from survey_platform.settings import Settings
 from survey_platform.storage.errors import (
     BadRequest,
@@ -114,7 +114,16 @@ async def list_inspectors(campaign: Annotated[str, CODE]) -> InspectorAssignment
 
 
 async def _upload_photo(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    content_sha256: Annotated[
+        str | None,
+        HeaderParameter(
+            name="X-Content-SHA256",
+            pattern=r"^[0-9a-fA-F]{64}$",
+            description="内容的 SHA-256（可选）/ the SHA-256 of the body (optional), checked against it",
+        ),
+    ] = None,
 ) -> Response[PhotoInfo]:
     """Upload one evidence photo as the raw request body (image/jpeg, image/png or image/webp).
 
@@ -129,7 +138,7 @@ async def _upload_photo(
         request.headers.get("content-type", ""),
         settings.max_photo_bytes,
         principal.user_id,
-        request.headers.get("x-content-sha256"),
+        content_sha256,
     )
     return Response(PhotoInfo(**metadata), status_code=201 if created else 200)  # type: ignore[arg-type]
 
@@ -142,6 +151,7 @@ async def photo_info(sha256: Annotated[str, SHA]) -> PhotoInfo:
 
 @get("/photos/{sha256:str}", guards=[require(*SIGNED_IN)], media_type="application/octet-stream")
 async def photo_file(request: Request[Any, Any, Any], sha256: Annotated[str, SHA]) -> File:
+    """The photo's bytes, with its stored media type."""
     metadata = await photo_metadata(sha256)
     settings: Settings = request.app.state.settings
     return File(path=photo_path(settings.photos_dir, sha256), media_type=str(metadata["media_type"]))
@@ -354,15 +364,25 @@ def _multipart_operation(settings: Settings) -> type[Operation]:
             ),
         },
     )
+    return described_operation(
+        request_body=RequestBody(
+            content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True
+        )
+    )
 
-    @dataclasses.dataclass
-    class MultipartAuditOperation(Operation):
-        def __post_init__(self) -> None:
-            self.request_body = RequestBody(
-                content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True
-            )
 
-    return MultipartAuditOperation
+def _photo_operation(settings: Settings) -> type[Operation]:
+    """The OpenAPI operation of the photo upload, with its raw body documented (Litestar sees no ``data``)."""
+    photo = OpenAPIMediaType(
+        schema=Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.BINARY,
+            description=f"照片的字节 / the photo's bytes (at most {settings.max_photo_bytes})",
+        )
+    )
+    return described_operation(
+        request_body=RequestBody(content=dict.fromkeys(MEDIA_TYPES, photo), required=True)
+    )
 
 
 def audit_router(settings: Settings) -> Router:
@@ -370,8 +390,9 @@ def audit_router(settings: Settings) -> Router:
         "/photos",
         guards=[require("inspector", "admin")],
         request_max_body_size=settings.max_photo_bytes,
-        opt={"raw_body": True},
+        opt={"raw_body": True, PROBLEMS_OPT: {409: None}},
         name="upload_photo",
+        operation_class=_photo_operation(settings),
     )(_upload_photo)
     submit_multipart = post(
         "/campaigns/{campaign:str}/audits/multipart",

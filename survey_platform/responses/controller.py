@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Schema
 from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.response import File, Stream
 
@@ -17,6 +18,7 @@ from survey_platform.audits.service import submit_audit_batch
 from survey_platform.bodies import OnePassBody
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.service import get_campaign
+from survey_platform.openapi.operations import described_operation
 from survey_platform.responses.export import answer_columns, campaign_rows, csv_chunks, write_xlsx
 from survey_platform.responses.schemas import BatchRequest, BatchResult, Submission, SubmissionResult, tally
 from survey_platform.responses.service import Ingestor
@@ -61,7 +63,24 @@ async def _submit_batch(request: Request[Any, Any, Any], data: JSONBody[BatchReq
     return result
 
 
-@get("/campaigns/{campaign:str}/export", guards=[require("admin")], tags=["exports"])
+CSV_MEDIA = "text/csv"  # Litestar adds "; charset=utf-8" to text/* types
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_EXPORT_CONTENT = {
+    200: {
+        CSV_MEDIA: OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, description="UTF-8 CSV with a BOM")
+        ),
+        XLSX_MEDIA: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)),
+    }
+}
+
+
+@get(
+    "/campaigns/{campaign:str}/export",
+    guards=[require("admin")],
+    tags=["exports"],
+    operation_class=described_operation(content=_EXPORT_CONTENT),
+)
 async def export_responses(
     request: Request[Any, Any, Any],
     campaign: Annotated[str, CODE],
@@ -75,7 +94,7 @@ async def export_responses(
     if format == "csv":
         return Stream(
             csv_chunks(campaign_rows(campaign, columns)),
-            media_type="text/csv; charset=utf-8",
+            media_type=CSV_MEDIA,
             headers={"content-disposition": f'attachment; filename="{filename}"'},
         )
     handle, name = tempfile.mkstemp(suffix=".xlsx")
@@ -85,7 +104,7 @@ async def export_responses(
     return File(
         path=path,
         filename=filename,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX_MEDIA,
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
 
