@@ -24,8 +24,10 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
+from litestar.types import ASGIApp
 from redis.asyncio import Redis
 
+from survey_platform.access_log import AccessLog
 from survey_platform.accounts.controller import AccountController, AuditLogController, AuthController
 from survey_platform.accounts.sessions import SessionRegistry
 from survey_platform.audits.controller import audit_router
@@ -230,11 +232,12 @@ async def health(request: Request[Any, Any, Any]) -> dict[str, str]:
     }
 
 
-def create_served_app() -> Litestar:
-    """The application `survey-platform serve` runs in each worker process: settings from the environment, and
-    the garbage collector tuned for serving once start-up is done (unless ``SURVEY_GC_TUNING=0``)."""
+def create_served_app() -> ASGIApp:
+    """The application `survey-platform serve` runs in each worker process: settings from the environment, the
+    garbage collector tuned for serving once start-up is done (unless ``SURVEY_GC_TUNING=0``), and one access-log
+    line per request (:mod:`survey_platform.access_log`)."""
     settings = Settings.from_env()
-    return create_app(settings, tune_gc=settings.gc_tuning)
+    return AccessLog(create_app(settings, tune_gc=settings.gc_tuning))
 
 
 def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Litestar:
