@@ -6,42 +6,49 @@ import contextlib
 import logging
 import re
 import secrets
+import urllib.parse
 from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any
 
-import msgspec
 from litestar import Litestar, MediaType, Request, Response, get
+from litestar.constants import RESERVED_KWARGS
 from litestar.datastructures import State
+from litestar.enums import ParamType
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
-from litestar.openapi import OpenAPIConfig
+from litestar.params import BodyKwarg, DependencyKwarg, ParameterKwarg
 from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.redis import RedisStore
 from litestar.stores.registry import StoreRegistry
+from litestar.types import ASGIApp
 from redis.asyncio import Redis
 
+from survey_platform.access_log import AccessLog
 from survey_platform.accounts.controller import AccountController, AuditLogController, AuthController
 from survey_platform.accounts.csrf import CSRFMiddleware
 from survey_platform.accounts.sessions import SessionRegistry
 from survey_platform.audits.controller import audit_router
-from survey_platform.bodies import split_path
+from survey_platform.bodies import NUL_MESSAGE, refuse_nul_in_json, split_path
 from survey_platform.campaigns.controller import CampaignController, QuestionnaireController
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.compression import compression_config
 from survey_platform.gc_tuning import tuned_collector
 from survey_platform.limits import SlidingWindowLimiter
 from survey_platform.net import AddressHasher, ClientAddressMiddleware
+from survey_platform.openapi import OperationDocumentation, openapi_config
 from survey_platform.pages.errors import error_page, is_page_path
 from survey_platform.pages.setup import page_setup
 from survey_platform.places.controller import CityController, VenueController
+from survey_platform.problem_details import PROBLEM_JSON, Problem, ProblemField
 from survey_platform.responses.controller import response_router
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
 from survey_platform.storage.database import Database
-from survey_platform.storage.errors import DomainError, FieldProblem
+from survey_platform.storage.errors import BadRequest, DomainError, FieldProblem
 from survey_platform.storage.writer import (
     GroupCommitWriter,
     PostgresResponseStore,
@@ -51,25 +58,7 @@ from survey_platform.storage.writer import (
 
 logger = logging.getLogger("survey_platform")
 
-PROBLEM_JSON = "application/problem+json"
 RATE_LIMITED_PATHS = re.compile(r"^/api/v1/(campaigns/[^/]+/(responses|batch)|batch|auth/login)/?$")
-
-
-class ProblemField(msgspec.Struct):
-    path: str
-    code: str
-    message: str
-
-
-class Problem(msgspec.Struct, omit_defaults=True):
-    """RFC 9457 problem details (``errors`` lists every bad field of the input)."""
-
-    type: str
-    title: str
-    status: int
-    detail: str = ""
-    instance: str = ""
-    errors: list[ProblemField] = msgspec.field(default_factory=list)
 
 
 def _problem_response(
@@ -97,7 +86,18 @@ def _problem_response(
     return Response(problem, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _validation_fields(extra: object) -> list[ProblemField]:
+def _parameter_path(request: Request[Any, Any, Any], source: object, key: str) -> str:
+    """``query:state``, ``header:x-content-sha256``, ``path:code``: where a bad parameter was, by the name the
+    client sent (an alias such as ``QueryParameter(name="state")``), not the handler's argument name."""
+    # ParamType is a (str, Enum): its str() is "ParamType.QUERY"
+    where = str(getattr(source, "value", source))
+    kwarg = getattr(request.route_handler.parsed_fn_signature.parameters.get(key), "kwarg_definition", None)
+    alias = getattr(kwarg, "name", None)  # ParameterKwarg keeps every alias (query=, header=, name=) here
+    name = alias if isinstance(alias, str) and alias else key
+    return f"{where}:{name.lower() if where == 'header' else name}"
+
+
+def _validation_fields(request: Request[Any, Any, Any], extra: object) -> list[ProblemField]:
     fields: list[ProblemField] = []
     if isinstance(extra, list):
         for item in extra:
@@ -107,7 +107,8 @@ def _validation_fields(extra: object) -> list[ProblemField]:
             key = item.get("key")
             path, message = split_path(message)
             if path is None and key and key != "data":
-                path = f"$.{key}" if item.get("source") in (None, "body") else f"{item.get('source')}:{key}"
+                source = item.get("source")
+                path = f"$.{key}" if source in (None, "body") else _parameter_path(request, source, key)
             fields.append(ProblemField(path=path or "$", code="invalid", message=message[:500]))
     return fields
 
@@ -121,7 +122,7 @@ def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) 
     status = exc.status_code
     errors: list[ProblemField] = []
     if isinstance(exc, ValidationException):
-        errors = _validation_fields(exc.extra)
+        errors = _validation_fields(request, exc.extra)
         # A well-formed body that breaks the schema is 422; undecodable bodies and bad query/path values stay 400.
         if errors and all(e.path.startswith("$") for e in errors):
             status = 422
@@ -129,7 +130,11 @@ def _handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) 
         errors = [ProblemField("$", "malformed", exc.detail)]
     if status >= 500:
         logger.error("HTTP %s at %s: %s", status, request.url.path, exc.detail)
-    return _problem_response(request, status, exc.detail, errors, dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if status == 429 and "RateLimit-Reset" in headers:
+        # Litestar's rate limiter sends only the RateLimit-* headers; clients know Retry-After
+        headers.setdefault("Retry-After", headers["RateLimit-Reset"])
+    return _problem_response(request, status, exc.detail, errors, headers)
 
 
 def _handle_recursion(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
@@ -142,8 +147,40 @@ _BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding", b"content-ty
 JSON_MEDIA = re.compile(r"^application/([a-z0-9.+-]*\+)?json\s*(;.*)?$", re.IGNORECASE)
 
 
-async def _require_json_bodies(request: Request[Any, Any, Any]) -> None:
-    """Reject request bodies that are not JSON (415), except on routes marked ``multipart`` or ``raw_body``."""
+def _query_names(handler: HTTPRouteHandler) -> set[str]:
+    """The query parameters ``handler`` reads, by the names clients send (its path parameters too)."""
+    skip = RESERVED_KWARGS | set(handler.resolve_dependencies())
+    names = set()
+    for name, field in handler.parsed_fn_signature.parameters.items():
+        kwarg = field.kwarg_definition
+        if name in skip or isinstance(kwarg, (BodyKwarg, DependencyKwarg)):
+            continue
+        if not isinstance(kwarg, ParameterKwarg):
+            names.add(name)
+        elif kwarg.param_type is ParamType.QUERY:
+            names.add(kwarg.name or name)
+    return names
+
+
+def _refuse_nul_in_parameters(request: Request[Any, Any, Any]) -> None:
+    """400 for a path value or a query parameter the route reads with U+0000 (see ``bodies.NUL_MESSAGE``); other
+    query parameters are never read, so they do not matter."""
+    if "\x00" in request.scope["path"]:
+        raise BadRequest(NUL_MESSAGE, (FieldProblem("path", "nul", NUL_MESSAGE),))
+    query: bytes = request.scope["query_string"]
+    if b"%00" in query:
+        read = _query_names(request.route_handler)
+        pairs = urllib.parse.parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        name = next((key for key, value in pairs if "\x00" in value and key in read), None)
+        if name is not None:
+            raise BadRequest(NUL_MESSAGE, (FieldProblem(f"query:{name}", "nul", NUL_MESSAGE),))
+
+
+async def _check_request(request: Request[Any, Any, Any]) -> None:
+    """Refuse what no route accepts before the handler reads it: U+0000 in the path, query or a JSON body (which
+    PostgreSQL cannot store), and request bodies that are not JSON (415), except on routes marked ``multipart`` or
+    ``raw_body``."""
+    _refuse_nul_in_parameters(request)
     opt = request.route_handler.opt
     if request.scope["method"] not in _WITH_BODY or opt.get("multipart") or opt.get("raw_body"):
         return
@@ -154,6 +191,8 @@ async def _require_json_bodies(request: Request[Any, Any, Any]) -> None:
         raise HTTPException(
             status_code=415, detail="请求体须为 JSON / the request body must be application/json"
         )
+    if has_body and request.route_handler.parsed_data_field is not None:
+        refuse_nul_in_json(await request.body())
 
 
 def _handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -174,8 +213,13 @@ def _stores(settings: Settings) -> tuple[StoreRegistry, Redis | None]:
     return StoreRegistry(default_factory=lambda _name: MemoryStore()), None
 
 
+def is_rate_limited(method: str, path: str) -> bool:
+    """Whether the per-address rate limit applies to ``method path`` (a request path or a route's template)."""
+    return method == "POST" and bool(RATE_LIMITED_PATHS.match(path))
+
+
 async def _is_rate_limited_route(request: Request[Any, Any, Any]) -> bool:
-    return request.method == "POST" and bool(RATE_LIMITED_PATHS.match(request.url.path))
+    return is_rate_limited(request.method, request.url.path)
 
 
 @get("/health", tags=["service"], media_type=MediaType.JSON)
@@ -187,11 +231,12 @@ async def health(request: Request[Any, Any, Any]) -> dict[str, str]:
     }
 
 
-def create_served_app() -> Litestar:
-    """The application `survey-platform serve` runs in each worker process: settings from the environment, and
-    the garbage collector tuned for serving once start-up is done (unless ``SURVEY_GC_TUNING=0``)."""
+def create_served_app() -> ASGIApp:
+    """The application `survey-platform serve` runs in each worker process: settings from the environment, the
+    garbage collector tuned for serving once start-up is done (unless ``SURVEY_GC_TUNING=0``), and one access-log
+    line per request (:mod:`survey_platform.access_log`)."""
     settings = Settings.from_env()
-    return create_app(settings, tune_gc=settings.gc_tuning)
+    return AccessLog(create_app(settings, tune_gc=settings.gc_tuning))
 
 
 def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Litestar:
@@ -301,10 +346,15 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             RecursionError: _handle_recursion,
             Exception: _handle_unexpected,
         },
-        openapi_config=OpenAPIConfig(title="survey-platform", version="1.0.0", path="/schema"),
-        before_request=_require_json_bodies,
+        openapi_config=openapi_config(),
+        plugins=[
+            OperationDocumentation(
+                is_rate_limited if settings.rate_limit_per_minute > 0 else lambda _method, _path: False
+            )
+        ],
+        before_request=_check_request,
         debug=False,
     )
 
 
-__all__ = ["FieldProblem", "Problem", "create_app"]
+__all__ = ["FieldProblem", "Problem", "ProblemField", "create_app"]

@@ -49,6 +49,45 @@ def decode_error(error: msgspec.MsgspecError) -> BadRequest | InvalidInput:
     return BadRequest(detail, (FieldProblem("$", "malformed", message[:500]),))
 
 
+# Text never contains U+0000: PostgreSQL's text and jsonb cannot store it (SQLite can), so it is refused on input,
+# the same on both databases. JSON can only write it as the escape \u0000 (after an even run of backslashes).
+NUL_MESSAGE = "文本不能包含 NUL 字符 / text must not contain the NUL character (U+0000)"
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def nul_path(value: Any, path: str = "$") -> str | None:
+    """The JSON path of the first string (value or key) in decoded JSON ``value`` that contains U+0000."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in key:
+                return path
+            if (found := nul_path(item, f"{path}.{key}")) is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if (found := nul_path(item, f"{path}[{index}]")) is not None:
+                return found
+    return None
+
+
+def refuse_nul_in_json(body: bytes, root: str = "$") -> None:
+    """Raise InvalidInput (422, naming the field) when the JSON text ``body`` has a string containing U+0000.
+
+    One substring search for well-formed input; the body is decoded only to name the field. A body that is not
+    valid JSON passes: its decoder reports that.
+    """
+    if b"\\u0000" not in body or _NUL_ESCAPE.search(body) is None:
+        return
+    try:
+        path = nul_path(msgspec.json.decode(body), root)
+    except (msgspec.DecodeError, RecursionError):
+        return
+    if path is not None:
+        raise InvalidInput(NUL_MESSAGE, (FieldProblem(path, "nul", NUL_MESSAGE),))
+
+
 class OnePassBody(AbstractDTO[T]):
     """A request-body-only DTO: ``decode_bytes`` is one ``msgspec.json.Decoder(T, strict=False)`` call."""
 
@@ -105,4 +144,4 @@ class OnePassBody(AbstractDTO[T]):
         return False
 
 
-__all__ = ["OnePassBody", "decode_error", "split_path"]
+__all__ = ["NUL_MESSAGE", "OnePassBody", "decode_error", "nul_path", "refuse_nul_in_json", "split_path"]

@@ -102,6 +102,8 @@ def _problems(lines: list[str]) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from survey_platform.access_log import uvicorn_log_config
+
     settings = _settings()
     host = args.host or settings.host
     port = args.port or settings.port
@@ -125,7 +127,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         log_level=args.log_level,
-        access_log=False,
+        log_config=uvicorn_log_config(args.log_level),
+        access_log=False,  # it logs client addresses; survey_platform.access logs each request instead
         proxy_headers=False,
         server_header=False,
         workers=args.workers,

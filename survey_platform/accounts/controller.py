@@ -18,6 +18,7 @@ from survey_platform.accounts.roles import Role
 from survey_platform.accounts.service import Account, Principal
 from survey_platform.accounts.sessions import COOKIE_NAME, SessionRegistry, csrf_token
 from survey_platform.limits import Limited, SlidingWindowLimiter
+from survey_platform.openapi.operations import PROBLEMS_OPT
 from survey_platform.settings import Settings
 from survey_platform.storage import audit_log
 from survey_platform.storage.errors import TooManyRequests, Unauthorized
@@ -126,7 +127,11 @@ class AuthController(Controller):
     path = "/api/v1/auth"
     tags = ("accounts",)
 
-    @post("/login", status_code=200)
+    @post(
+        "/login",
+        status_code=200,
+        opt={PROBLEMS_OPT: {401: "用户名或密码错误 / wrong username or password", 409: None}},
+    )
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginRequest]
     ) -> Response[LoginResult]:
@@ -139,7 +144,7 @@ class AuthController(Controller):
         result = LoginResult(token, "bearer", settings.session_ttl_seconds, principal, csrf_token(token))
         return Response(result, cookies=[session_cookie(request, token, settings.session_ttl_seconds)])
 
-    @post("/logout", status_code=204, guards=[require()])
+    @post("/logout", status_code=204, guards=[require()], opt={PROBLEMS_OPT: {409: None}})
     async def logout(self, request: Request[Any, Any, Any]) -> Response[None]:
         """Sign out: the session (token and cookie) ends."""
         token = request_token(request)
@@ -206,7 +211,7 @@ class AccountController(Controller):
     async def get_account(self, account_id: Annotated[int, Parameter(ge=1, le=2**31 - 1)]) -> Account:
         return await service.get_account(account_id)
 
-    @patch("/{account_id:int}")
+    @patch("/{account_id:int}", opt={PROBLEMS_OPT: {409: None}})
     async def update_account(
         self,
         request: Request[Any, Any, Any],
@@ -240,6 +245,7 @@ class AuditLogController(Controller):
         offset: Annotated[int, Parameter(ge=0, le=10**9)] = 0,
         entity: Annotated[str | None, Parameter(max_length=40)] = None,
     ) -> list[AuditLogRow]:
+        """Audit log entries, newest first."""
         rows = await audit_log.entries(limit=limit, offset=offset, entity=entity)
         return [
             AuditLogRow(

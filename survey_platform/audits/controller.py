@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -14,13 +13,20 @@ from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Parameter, QueryParameter
 from litestar.response import File
 
 from survey_platform.accounts.guards import provide_signed_in, require
 from survey_platform.accounts.service import Principal
 from survey_platform.audits import service
-from survey_platform.audits.photos import check_photo, photo_metadata, photo_path, readable_photo, store_photo
+from survey_platform.audits.photos import (
+    MEDIA_TYPES,
+    check_photo,
+    photo_metadata,
+    photo_path,
+    readable_photo,
+    store_photo,
+)
 from survey_platform.audits.schemas import (
     AuditCorrection,
     AuditDetail,
@@ -29,8 +35,9 @@ from survey_platform.audits.schemas import (
     PhotoInfo,
     ReviewRequest,
 )
-from survey_platform.bodies import split_path
+from survey_platform.bodies import refuse_nul_in_json, split_path
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.openapi.operations import PROBLEMS_OPT, described_operation
 from survey_platform.settings import Settings
 from survey_platform.storage.errors import (
     BadRequest,
@@ -102,7 +109,16 @@ async def review_audit(
 
 
 async def _upload_photo(
-    request: Request[Any, Any, Any], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    principal: NamedDependency[Principal],
+    content_sha256: Annotated[
+        str | None,
+        HeaderParameter(
+            name="X-Content-SHA256",
+            pattern=r"^[0-9a-fA-F]{64}$",
+            description="内容的 SHA-256（可选）/ the SHA-256 of the body (optional), checked against it",
+        ),
+    ] = None,
 ) -> Response[PhotoInfo]:
     """Upload one evidence photo as the raw request body (image/jpeg, image/png or image/webp).
 
@@ -117,7 +133,7 @@ async def _upload_photo(
         request.headers.get("content-type", ""),
         settings.max_photo_bytes,
         principal.user_id,
-        request.headers.get("x-content-sha256"),
+        content_sha256,
     )
     return Response(PhotoInfo(**metadata), status_code=201 if created else 200)  # type: ignore[arg-type]
 
@@ -292,7 +308,10 @@ async def _audit_and_photos(
                 (FieldProblem("form:audit", "size", f"> {settings.max_body_bytes} bytes"),),
             )
         try:
+            refuse_nul_in_json(texts[0].encode())
             submission = msgspec.json.decode(texts[0], type=AuditSubmission, strict=False)  # as JSONBody
+        except InvalidInput as error:
+            problems.extend(error.errors)
         except msgspec.ValidationError as error:
             path, reason = split_path(str(error))
             problems.append(FieldProblem(path or "$", "invalid", f"检查记录格式不符 / {reason}"[:500]))
@@ -348,15 +367,25 @@ def _multipart_operation(settings: Settings) -> type[Operation]:
             ),
         },
     )
+    return described_operation(
+        request_body=RequestBody(
+            content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True
+        )
+    )
 
-    @dataclasses.dataclass
-    class MultipartAuditOperation(Operation):
-        def __post_init__(self) -> None:
-            self.request_body = RequestBody(
-                content={"multipart/form-data": OpenAPIMediaType(schema=form)}, required=True
-            )
 
-    return MultipartAuditOperation
+def _photo_operation(settings: Settings) -> type[Operation]:
+    """The OpenAPI operation of the photo upload, with its raw body documented (Litestar sees no ``data``)."""
+    photo = OpenAPIMediaType(
+        schema=Schema(
+            type=OpenAPIType.STRING,
+            format=OpenAPIFormat.BINARY,
+            description=f"照片的字节 / the photo's bytes (at most {settings.max_photo_bytes})",
+        )
+    )
+    return described_operation(
+        request_body=RequestBody(content=dict.fromkeys(MEDIA_TYPES, photo), required=True)
+    )
 
 
 def audit_router(settings: Settings) -> Router:
@@ -364,8 +393,9 @@ def audit_router(settings: Settings) -> Router:
         "/photos",
         guards=[require("inspector", "admin")],
         request_max_body_size=settings.max_photo_bytes,
-        opt={"raw_body": True},
+        opt={"raw_body": True, PROBLEMS_OPT: {409: None}},
         name="upload_photo",
+        operation_class=_photo_operation(settings),
     )(_upload_photo)
     submit_multipart = post(
         "/campaigns/{campaign:str}/audits/multipart",

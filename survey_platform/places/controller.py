@@ -10,11 +10,13 @@ from litestar.params import JSONBody, Parameter
 
 from survey_platform.accounts.guards import provide_principal, provide_signed_in, require
 from survey_platform.accounts.service import Principal
+from survey_platform.openapi.operations import PROBLEMS_OPT
 from survey_platform.places import service
 from survey_platform.places.schemas import City, CityIn, Venue, VenueIn
 
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,19}$")
 ID = Parameter(ge=1, le=2**31 - 1)
+NO_CONFLICT = {PROBLEMS_OPT: {409: None}}  # nothing unique to collide with, no status to meet
 
 
 class CityController(Controller):
@@ -37,7 +39,7 @@ class CityController(Controller):
         """Add a city (admin). Margins must fit the registered survey questionnaires' weighting variables."""
         return await service.create_city(data, request.app.state.questionnaires, principal)
 
-    @put("/{code:str}", guards=[require("admin")])
+    @put("/{code:str}", guards=[require("admin")], opt=NO_CONFLICT)
     async def update_city(
         self,
         request: Request[Any, Any, Any],
@@ -75,11 +77,11 @@ class VenueController(Controller):
         venue = await service.get_venue(venue_id)
         return venue if service.sees_audits(viewer) else service.without_audits(venue)
 
-    @post("/", guards=[require("admin")])
+    @post("/", guards=[require("admin")], opt=NO_CONFLICT)
     async def create_venue(self, data: JSONBody[VenueIn], principal: NamedDependency[Principal]) -> Venue:
         return await service.create_venue(data, principal)
 
-    @put("/{venue_id:int}", guards=[require("admin")])
+    @put("/{venue_id:int}", guards=[require("admin")], opt=NO_CONFLICT)
     async def update_venue(
         self, venue_id: Annotated[int, ID], data: JSONBody[VenueIn], principal: NamedDependency[Principal]
     ) -> Venue:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Request, Response, Router, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Schema
 from litestar.params import FromQuery, JSONBody, Parameter
 from litestar.response import File, Stream
 
@@ -16,6 +17,7 @@ from survey_platform.accounts.guards import identify, require
 from survey_platform.audits.service import submit_audit_batch
 from survey_platform.bodies import OnePassBody
 from survey_platform.exports import campaign_export
+from survey_platform.openapi.operations import described_operation
 from survey_platform.responses.schemas import BatchRequest, BatchResult, Submission, SubmissionResult, tally
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
@@ -29,9 +31,9 @@ CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 async def submit_response(
     request: Request[Any, Any, Any], campaign: Annotated[str, CODE], data: JSONBody[Submission]
 ) -> Response[SubmissionResult]:
-    """Submit one response: 201 stored; 200 identical re-send; 409 UUID reused or campaign not open; 422 invalid.
+    """Submit one response (citizens need no account).
 
-    Citizens need no account (channel ``qr`` or ``online``; at most ``SURVEY_ANON_RESPONSES_PER_HOUR`` new
+    201 stored; 200 identical re-send; 409 UUID reused or campaign not open; 422 invalid. Citizens need no account (channel ``qr`` or ``online``; at most ``SURVEY_ANON_RESPONSES_PER_HOUR`` new
     responses per connection and campaign in any hour, then 429 with Retry-After). A signed-in interviewer
     assigned to the campaign (or an admin) sends street-intercept interviews: recorded with the account.
     """
@@ -51,7 +53,7 @@ async def _submit_batch(request: Request[Any, Any, Any], data: JSONBody[BatchReq
     photos are uploaded first (``POST /photos``) and referenced by SHA-256.
     """
     principal = await identify(request)
-    if principal is None:
+    if principal is None:  # the route's guard refuses anonymous requests first
         raise Unauthorized("批量提交需要登录 / batch submission requires signing in")
     ingestor: Ingestor = request.app.state.ingestor
     limit = request.app.state.settings.max_batch_items
@@ -70,7 +72,24 @@ async def _submit_batch(request: Request[Any, Any, Any], data: JSONBody[BatchReq
     return result
 
 
-@get("/campaigns/{campaign:str}/export", guards=[require("admin")], tags=["exports"])
+CSV_MEDIA = "text/csv"  # Litestar adds "; charset=utf-8" to text/* types
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_EXPORT_CONTENT = {
+    200: {
+        CSV_MEDIA: OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, description="UTF-8 CSV with a BOM")
+        ),
+        XLSX_MEDIA: OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)),
+    }
+}
+
+
+@get(
+    "/campaigns/{campaign:str}/export",
+    guards=[require("admin")],
+    tags=["exports"],
+    operation_class=described_operation(content=_EXPORT_CONTENT),
+)
 async def export_responses(
     request: Request[Any, Any, Any],
     campaign: Annotated[str, CODE],
@@ -86,7 +105,7 @@ async def export_responses(
     if format == "csv":
         return Stream(
             csv_chunks(export.rows),
-            media_type="text/csv; charset=utf-8",
+            media_type=CSV_MEDIA,
             headers={"content-disposition": f'attachment; filename="{filename}"'},
         )
     handle, name = tempfile.mkstemp(suffix=".xlsx")
@@ -100,7 +119,7 @@ async def export_responses(
     return File(
         path=path,
         filename=filename,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        media_type=XLSX_MEDIA,
         background=BackgroundTask(path.unlink, missing_ok=True),
     )
 
@@ -112,6 +131,7 @@ def response_router(settings: Settings) -> Router:
         status_code=200,
         request_max_body_size=settings.max_batch_body_bytes,
         name="submit_batch",
+        guards=[require()],  # signed-in accounts only; each item's campaign decides who may submit it
         dto=OnePassBody[BatchRequest],
         return_dto=None,
     )(_submit_batch)

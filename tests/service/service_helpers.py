@@ -204,9 +204,18 @@ def _free_port() -> int:
 class LiveServer:
     """`survey-platform serve` in a subprocess; can be killed with SIGKILL and started again."""
 
-    def __init__(self, settings: Settings, workers: int = 1, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        log_level: str = "warning",
+        output: Path | None = None,
+    ) -> None:
         self.settings = settings
         self.workers = workers
+        self.log_level = log_level
+        self.output = output  # the server's standard output and error, else discarded
         self.port = _free_port()
         self.env = {
             **os.environ,
@@ -241,6 +250,7 @@ class LiveServer:
         )
 
     def start(self) -> None:
+        log = self.output.open("ab") if self.output is not None else None
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -250,14 +260,16 @@ class LiveServer:
                 "--port",
                 str(self.port),
                 "--log-level",
-                "warning",
+                self.log_level,
                 "--workers",
                 str(self.workers),
             ],
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log if log is not None else subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
         )
+        if log is not None:
+            log.close()  # the child has its own copy
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
