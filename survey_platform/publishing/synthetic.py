@@ -653,19 +653,10 @@ def _survey(
         durations[:n][speed] = rng.uniform(60.0, 150.0, int(speed.sum()))
         durations[n:] = rng.uniform(40.0, 90.0, n_screen)
         offsets = rng.uniform(0, 55 * 24 * 3600, n + n_screen)
-        ids = [str(uuid.UUID(bytes=rng.bytes(16), version=4)) for _ in range(n + n_screen)]
+        ids = _uuids(rng, n + n_screen)
         extra = rng.integers(0, 1 << 30, (n, 5))
-        for i in range(n):
-            answers = _answers(
-                model,
-                x[i],
-                missing[i],
-                bool(dispute[i]),
-                int(overall[i]),
-                codes[cell[i]],
-                extra[i],
-                str(channels[i]),
-            )
+        answer_sets = _answer_sets(model, x, missing, dispute, overall, codes[cell], extra, channels[:n])
+        for i, answers in enumerate(answer_sets):
             responses.append(
                 _response(
                     ids[i],
@@ -720,46 +711,62 @@ def _survey(
     )
 
 
-def _answers(
+def _uuids(rng: np.random.Generator, count: int) -> list[str]:
+    """``count`` version-4 UUIDs from the generator's bytes."""
+    raw = rng.bytes(16 * count)
+    return [str(uuid.UUID(bytes=raw[16 * i : 16 * i + 16], version=4)) for i in range(count)]
+
+
+def _answer_sets(
     model: _SurveyModel,
     x: NDArray[np.int64],
     missing: NDArray[np.bool_],
-    dispute: bool,
-    overall: int,
-    cell: NDArray[np.int64],
+    dispute: NDArray[np.bool_],
+    overall: NDArray[np.int64],
+    cells: NDArray[np.int64],
     extra: NDArray[np.int64],
-    channel: str,
-) -> dict[str, Any]:
-    """One eligible respondent's answers for city_satisfaction.yaml."""
-    values: list[Any] = x.tolist()
-    for j in np.flatnonzero(missing):
-        values[j] = model.missing_code[j]
-    answers: dict[str, Any] = {
-        "q_resident_6m": True,
-        "q_offline_purchase": True,
-        "q_purchase_count": int(2 + extra[0] % 38),
-        "q_had_dispute": dispute,
-        "q_overall": overall,
-        "q_compared_last_year": ("better", "same", "worse", "dont_know")[
-            int(extra[1] % 10) // 3 if extra[1] % 10 < 9 else 3
-        ],
-        "q_sex": SEX[int(cell[0])],
-        "q_age_band": AGE[int(cell[1])],
-        "q_district_zone": ZONE[int(cell[2])],
-        "q_hukou": ("local", "non_local")[int(extra[2] % 10 < 3)],
-        "q_education_level": ("primary", "secondary", "college", "bachelor_plus")[int(extra[3] % 4)],
-        "q_income": ("below_3000", "3000_5999", "6000_9999", "10000_plus", "refused")[int(extra[4] % 5)],
-        "q_interview_mode": MODE_OF_CHANNEL[channel],
-    }
-    for item, value in zip(model.items, values, strict=True):
-        question, sub = model.question_of[item], model.sub_of[item]
-        if question == GATED_QUESTION and not dispute:
-            continue
-        if sub is None:
-            answers[question] = value
+    channels: NDArray[np.str_],
+) -> list[dict[str, Any]]:
+    """Eligible respondents' answers for city_satisfaction.yaml (matrices nested, missing codes as strings)."""
+    values = x.astype(object)
+    codes = np.broadcast_to(np.array(model.missing_code, dtype=object), values.shape)
+    values[missing] = codes[missing]
+    groups: dict[str, list[int]] = {}
+    for j, item in enumerate(model.items):
+        groups.setdefault(model.question_of[item], []).append(j)
+    columns: dict[str, list[Any]] = {}
+    for question, js in groups.items():
+        block = values[:, js].tolist()
+        if model.sub_of[model.items[js[0]]] is None:
+            columns[question] = [row[0] for row in block]
         else:
-            answers.setdefault(question, {})[sub] = value
-    return answers
+            subs = [model.sub_of[model.items[j]] for j in js]
+            columns[question] = [dict(zip(subs, row, strict=True)) for row in block]
+    compared = ("better", "better", "better", "same", "same", "same", "worse", "worse", "worse", "dont_know")
+    education = ("primary", "secondary", "college", "bachelor_plus")
+    income = ("below_3000", "3000_5999", "6000_9999", "10000_plus", "refused")
+    out = []
+    for i, (e, c) in enumerate(zip(extra.tolist(), cells.tolist(), strict=True)):
+        answers: dict[str, Any] = {
+            "q_resident_6m": True,
+            "q_offline_purchase": True,
+            "q_purchase_count": 2 + e[0] % 38,
+            "q_had_dispute": bool(dispute[i]),
+            "q_overall": int(overall[i]),
+            "q_compared_last_year": compared[e[1] % 10],
+            "q_sex": SEX[c[0]],
+            "q_age_band": AGE[c[1]],
+            "q_district_zone": ZONE[c[2]],
+            "q_hukou": "non_local" if e[2] % 10 < 3 else "local",
+            "q_education_level": education[e[3] % 4],
+            "q_income": income[e[4] % 5],
+            "q_interview_mode": MODE_OF_CHANNEL[str(channels[i])],
+        }
+        for question, column in columns.items():
+            if question != GATED_QUESTION or dispute[i]:
+                answers[question] = column[i]
+        out.append(answers)
+    return out
 
 
 def _response(
