@@ -390,7 +390,7 @@ def _survey_release(
         notes.append(
             Note(
                 code="national_cities",
-                text=f"全国得分基于 {len(top.cities)} 个有得分的城市（共 {len(inputs.cities)} 个）/ the national figure "
+                text=f"全国得分基于 {len(top.cities)} 个有得分的城市（共 {len(inputs.cities)} 个） / the national figure "
                 f"covers the {len(top.cities)} cities with a score (of {len(inputs.cities)})",
             )
         )
@@ -459,7 +459,10 @@ def _ranking(
     labels = sorted(c.code for c in cities)
     pos = {c: i for i, c in enumerate(top.cities)}
     est = np.full(len(labels), np.nan)
-    cov = np.full((len(labels), len(labels)), np.nan)
+    cov = np.zeros(
+        (len(labels), len(labels))
+    )  # cities are independent strata; no estimate: NaN variance only
+    np.fill_diagonal(cov, np.nan)
     have = [i for i, c in enumerate(labels) if c in pos]
     src = np.array([pos[labels[i]] for i in have], dtype=np.int64)
     est[have] = top.estimate[src]

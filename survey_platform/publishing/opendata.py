@@ -68,7 +68,7 @@ def _change(row: Any, attr: str) -> Any:
 
 
 _FIG = (
-    ("score", "得分（0–100）/ score (0–100)"),
+    ("score", "得分（0–100） / score (0–100)"),
     ("se", "标准误 / standard error"),
     ("ci_low", "置信区间下限 / lower bound of the confidence interval"),
     ("ci_high", "置信区间上限 / upper bound of the confidence interval"),
@@ -100,8 +100,8 @@ TABLES: dict[str, Table] = {
                 "层级：root/dimension/indicator / level of the index tree",
                 lambda r: r.level,
             ),
-            _c("label_zh", "string", "指标名称（中文）/ indicator name (Chinese)", lambda r: r.label_zh),
-            _c("label_en", "string", "指标名称（英文）/ indicator name (English)", lambda r: r.label_en),
+            _c("label_zh", "string", "指标名称（中文） / indicator name (Chinese)", lambda r: r.label_zh),
+            _c("label_en", "string", "指标名称（英文） / indicator name (English)", lambda r: r.label_en),
             _c("n_cities", "integer", "参与计算的城市数 / cities in the figure", lambda r: r.n_cities),
             *_figure_columns(lambda r: r.figure),
             _c(
@@ -139,15 +139,15 @@ TABLES: dict[str, Table] = {
         "城市得分、排名与排名置信区间 / city scores, ranks and rank confidence sets",
         (
             _c("city", "string", "城市代码 / city code", lambda r: r.city),
-            _c("name_zh", "string", "城市名称（中文）/ city name (Chinese)", lambda r: r.name_zh),
-            _c("name_en", "string", "城市名称（英文）/ city name (English)", lambda r: r.name_en),
+            _c("name_zh", "string", "城市名称（中文） / city name (Chinese)", lambda r: r.name_zh),
+            _c("name_en", "string", "城市名称（英文） / city name (English)", lambda r: r.name_en),
             _c("province", "string", "省份 / province", lambda r: r.province),
             _c("population", "integer", "常住人口 / resident population", lambda r: r.population),
             _c("n", "integer", "有效样本量 / valid interviews", lambda r: r.n),
             _c(
                 "n_effective",
                 "number",
-                "有效样本量（Kish）/ Kish effective sample size",
+                "有效样本量（Kish） / Kish effective sample size",
                 lambda r: r.n_effective,
                 True,
             ),
@@ -163,14 +163,14 @@ TABLES: dict[str, Table] = {
             _c(
                 "rank_low",
                 "integer",
-                "名次置信区间下限（单个城市）/ marginal rank set, best",
+                "名次置信区间下限（单个城市） / marginal rank set, best",
                 lambda r: r.rank_low,
                 True,
             ),
             _c(
                 "rank_high",
                 "integer",
-                "名次置信区间上限（单个城市）/ marginal rank set, worst",
+                "名次置信区间上限（单个城市） / marginal rank set, worst",
                 lambda r: r.rank_high,
                 True,
             ),
@@ -233,7 +233,7 @@ TABLES: dict[str, Table] = {
     ),
     "city_indicators": Table(
         "city_indicators",
-        "城市 × 维度/指标（长表），与全国比较（Holm 校正）/ city × dimension/indicator (long form) against the national figure (Holm-adjusted)",
+        "城市 × 维度/指标（长表），与全国比较（Holm 校正） / city × dimension/indicator (long form) against the national figure (Holm-adjusted)",
         (
             _c("city", "string", "城市代码 / city code", lambda r: r[0]),
             _c("node", "string", "指标代码 / indicator code", lambda r: r[1].node),
@@ -277,8 +277,8 @@ TABLES: dict[str, Table] = {
         (
             _c("grouping", "string", "分组：all/city/category / grouping", lambda r: r[0]),
             _c("group", "string", "组代码 / group code", lambda r: r[1].group),
-            _c("label_zh", "string", "组名称（中文）/ group name (Chinese)", lambda r: r[1].label_zh),
-            _c("label_en", "string", "组名称（英文）/ group name (English)", lambda r: r[1].label_en),
+            _c("label_zh", "string", "组名称（中文） / group name (Chinese)", lambda r: r[1].label_zh),
+            _c("label_en", "string", "组名称（英文） / group name (English)", lambda r: r[1].label_en),
             _c("n", "integer", "检查场所数 / venues inspected", lambda r: r[1].n),
             _c(
                 "problems", "integer", "有问题的场所数 / venues with a problem", lambda r: r[1].problems, True
@@ -293,8 +293,8 @@ TABLES: dict[str, Table] = {
         "各检查项的不合格数 / failures per check",
         (
             _c("check", "string", "检查项代码 / check code", lambda r: r.check),
-            _c("label_zh", "string", "检查项（中文）/ check (Chinese)", lambda r: r.label_zh),
-            _c("label_en", "string", "检查项（英文）/ check (English)", lambda r: r.label_en),
+            _c("label_zh", "string", "检查项（中文） / check (Chinese)", lambda r: r.label_zh),
+            _c("label_en", "string", "检查项（英文） / check (English)", lambda r: r.label_en),
             _c("severity", "string", "严重程度：critical/major/minor / severity", lambda r: r.severity),
             _c("n_applicable", "integer", "适用的场所数 / venues where it applied", lambda r: r.n_applicable),
             _c("n_failed", "integer", "不合格数 / failures", lambda r: r.n_failed, True),
@@ -303,26 +303,26 @@ TABLES: dict[str, Table] = {
     ),
     "named_venues": Table(
         "named_venues",
-        "点名的问题场所（已审核）/ named problem venues (approved audits)",
+        "点名的问题场所（已审核） / named problem venues (approved audits)",
         (
             _c("venue_id", "string", "场所编号 / venue id", lambda r: r.venue_id),
             _c("venue_name", "string", "场所名称 / venue name", lambda r: r.venue_name),
             _c("city", "string", "城市代码 / city code", lambda r: r.city),
             _c("category", "string", "场所类别 / venue category", lambda r: r.category),
-            _c("score", "number", "合规得分（0–100）/ compliance score (0–100)", lambda r: r.score),
+            _c("score", "number", "合规得分（0–100） / compliance score (0–100)", lambda r: r.score),
             _c(
                 "any_critical", "boolean", "是否有严重问题 / any critical violation", lambda r: r.any_critical
             ),
             _c(
                 "failed_checks",
                 "string",
-                "不合格检查项代码（分号分隔）/ failed checks (semicolon-separated codes)",
+                "不合格检查项代码（分号分隔） / failed checks (semicolon-separated codes)",
                 lambda r: ";".join(f.check for f in r.failed),
             ),
             _c(
                 "legal_basis",
                 "string",
-                "法律依据代码（分号分隔）/ legal basis (semicolon-separated codes)",
+                "法律依据代码（分号分隔） / legal basis (semicolon-separated codes)",
                 lambda r: ";".join(dict.fromkeys(b.id for f in r.failed for b in f.legal_basis)),
             ),
             _c("approved_at", "date", "审核通过日期 / approval date", lambda r: r.approved_at),
@@ -502,7 +502,7 @@ def _descriptor(meta: OpenDataMeta, results: ReleaseResults, names: list[str]) -
             "path": "release.xlsx",
             "format": "xlsx",
             "mediatype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "description": "以上各表的 Excel 版本（每表一个工作表，另有 about 表）/ the tables above as one workbook "
+            "description": "以上各表的 Excel 版本（每表一个工作表，另有 about 表） / the tables above as one workbook "
             "(a sheet per table, plus an 'about' sheet)",
         }
     )

@@ -31,7 +31,7 @@ RAKED = "raked"
 EQUAL = "equal_weights_no_margins"
 WEIGHTING_LABELS = {
     RAKED: "按本市人口边际迭代加权 / raked to the city's population margins",
-    EQUAL: "等权（未提供人口边际）/ equal weights: no margins",
+    EQUAL: "等权（未提供人口边际） / equal weights: no margins",
     "no_data": "无有效样本 / no interviews",
 }
 
@@ -65,7 +65,7 @@ def margin_shares(city: CityInput, questionnaire: Questionnaire) -> dict[str, di
     for variable, values in sorted(city.margins.items()):
         if variable not in weighting:
             raise ReleaseInputError(
-                f"城市 {city.code} 的加权边际 {variable!r} 不是问卷的加权题目（{sorted(weighting)}）/ city "
+                f"城市 {city.code} 的加权边际 {variable!r} 不是问卷的加权题目（{sorted(weighting)}） / city "
                 f"{city.code}: margin variable {variable!r} is not a weighting question of the questionnaire "
                 f"(one of {sorted(weighting)})"
             )
@@ -74,7 +74,7 @@ def margin_shares(city: CityInput, questionnaire: Questionnaire) -> dict[str, di
         for category, value in values.items():
             if category not in codes:
                 raise ReleaseInputError(
-                    f"城市 {city.code} 的加权边际 {variable!r} 含未知类别 {category!r}（可用：{sorted(codes)}）/ "
+                    f"城市 {city.code} 的加权边际 {variable!r} 含未知类别 {category!r}（可用：{sorted(codes)}） / "
                     f"city {city.code}: margin {variable!r} has category {category!r}, which is not one of the "
                     f"question's choices {sorted(codes)}"
                 )
@@ -195,7 +195,7 @@ def _check_cells(
             )
         if share > 0 and counts[j] == 0:
             raise ReleaseInputError(
-                f"城市 {city} 的加权题目 {variable!r} 类别 {category!r} 没有受访者，无法加权（请与相邻类别合并）/ "
+                f"城市 {city} 的加权题目 {variable!r} 类别 {category!r} 没有受访者，无法加权（请与相邻类别合并） / "
                 f"city {city}: category {category!r} of {variable!r} has population but no respondents, so the "
                 "weights cannot reach it (merge it with a neighbouring category)"
             )
