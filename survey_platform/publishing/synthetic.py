@@ -293,7 +293,7 @@ def national_campaign(
         else [CITIES[i] for i in sorted(rng.choice(len(CITIES), n_cities, replace=False))]
     )
     cities = _cities(rows, rng)
-    model = _SurveyModel(survey)
+    model = _survey_model(survey)
     effects = _effects(cities, model, rng)
     prev_survey = None
     if previous:
@@ -485,6 +485,17 @@ class _SurveyModel:
         return np.where(self.reverse, 100.0 - s, s)
 
 
+_MODELS: dict[tuple[str, str, str], _SurveyModel] = {}
+
+
+def _survey_model(questionnaire: Questionnaire) -> _SurveyModel:
+    """The model of a questionnaire, built once per (id, version, content hash): it depends on nothing else."""
+    model = _MODELS.get(questionnaire.identity)
+    if model is None:
+        model = _MODELS[questionnaire.identity] = _SurveyModel(questionnaire)
+    return model
+
+
 def _expected_score(m: NDArray[np.float64]) -> NDArray[np.float64]:
     """E[100 (x − 1) / 9] for x = clip(⌊m + S·Z + ½⌋, 1, 10), Z ~ N(0, 1): 100/9 Σ_{j=1..9} Φ((m − j − ½) / S)."""
     m = np.asarray(m, dtype=np.float64)
@@ -655,18 +666,20 @@ def _survey(
         offsets = rng.uniform(0, 55 * 24 * 3600, n + n_screen)
         ids = _uuids(rng, n + n_screen)
         extra = rng.integers(0, 1 << 30, (n, 5))
+        began, ended = _timestamps(start, offsets, durations)
         answer_sets = _answer_sets(model, x, missing, dispute, overall, codes[cell], extra, channels[:n])
+        channel_list = channels.tolist()
+        quality_list = quality.tolist()
         for i, answers in enumerate(answer_sets):
             responses.append(
-                _response(
-                    ids[i],
-                    city.code,
-                    str(channels[i]),
-                    answers,
-                    start,
-                    offsets[i],
-                    durations[i],
-                    str(quality[i]),
+                SyntheticResponse(
+                    id=ids[i],
+                    city=city.code,
+                    channel=channel_list[i],
+                    answers=answers,
+                    started_at=began[i],
+                    submitted_at=ended[i],
+                    quality=quality_list[i],
                 )
             )
         for i in range(n, n + n_screen):
@@ -676,15 +689,14 @@ def _survey(
                 else {"q_resident_6m": True, "q_offline_purchase": False}
             )
             responses.append(
-                _response(
-                    ids[i],
-                    city.code,
-                    str(channels[i]),
-                    answers,
-                    start,
-                    offsets[i],
-                    durations[i],
-                    "screened_out",
+                SyntheticResponse(
+                    id=ids[i],
+                    city=city.code,
+                    channel=channel_list[i],
+                    answers=answers,
+                    started_at=began[i],
+                    submitted_at=ended[i],
+                    quality="screened_out",
                 )
             )
     responses.sort(key=lambda r: r.started_at)
@@ -712,9 +724,15 @@ def _survey(
 
 
 def _uuids(rng: np.random.Generator, count: int) -> list[str]:
-    """``count`` version-4 UUIDs from the generator's bytes."""
-    raw = rng.bytes(16 * count)
-    return [str(uuid.UUID(bytes=raw[16 * i : 16 * i + 16], version=4)) for i in range(count)]
+    """``count`` version-4 UUIDs (RFC 9562 §5.4: version and variant bits set) from the generator's bytes."""
+    raw = np.frombuffer(rng.bytes(16 * count), dtype=np.uint8).reshape(count, 16).copy()
+    raw[:, 6] = (raw[:, 6] & 0x0F) | 0x40
+    raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
+    out = []
+    for row in raw:
+        h = row.tobytes().hex()
+        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+    return out
 
 
 def _answer_sets(
@@ -769,27 +787,22 @@ def _answer_sets(
     return out
 
 
-def _response(
-    rid: str,
-    city: str,
-    channel: str,
-    answers: dict[str, Any],
-    start: dt.datetime,
-    offset: float,
-    duration: float,
-    quality: str,
-) -> SyntheticResponse:
-    began = start + dt.timedelta(seconds=round(float(offset)))
-    began = began.replace(hour=9 + began.hour % 12)
-    ended = began + dt.timedelta(seconds=round(float(duration)))
-    return SyntheticResponse(
-        id=rid,
-        city=city,
-        channel=channel,  # type: ignore[arg-type]
-        answers=answers,
-        started_at=began.isoformat(),
-        submitted_at=ended.isoformat(),
-        quality=quality,  # type: ignore[arg-type]
+def _timestamps(
+    start: dt.datetime, offsets: NDArray[np.float64], durations: NDArray[np.float64]
+) -> tuple[list[str], list[str]]:
+    """Local (+08:00) ISO 8601 start and end times: start + offset, moved into 09:00–20:59 of its day, and that plus
+    the duration (whole seconds)."""
+    began = np.datetime64(start.replace(tzinfo=None), "s") + np.round(offsets).astype("timedelta64[s]")
+    day = began.astype("datetime64[D]")
+    seconds = (began - day).astype(np.int64)
+    hour = seconds // 3600
+    began = day + (seconds + (9 + hour % 12 - hour) * 3600).astype("timedelta64[s]")
+    ended = began + np.round(durations).astype("timedelta64[s]")
+    offset = start.strftime("%z")
+    suffix = f"{offset[:3]}:{offset[3:]}"
+    return (
+        [t + suffix for t in np.datetime_as_string(began, unit="s").tolist()],
+        [t + suffix for t in np.datetime_as_string(ended, unit="s").tolist()],
     )
 
 
