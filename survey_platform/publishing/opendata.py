@@ -5,6 +5,8 @@ Pure: results in, file bytes out. What is public:
 
 - only figures and the names the release publishes (cities, provinces, venue names and categories of named
   businesses); no free text (no notes, comments, interviewer or inspector text, no answers);
+- text that a spreadsheet would run as a formula gets a leading apostrophe in the CSV files (the XLSX writes
+  every text as a string);
 - small-sample suppression: the figures of a group with fewer than ``method.suppression_min_n`` units
   (interviews or venues) are left empty and the row's ``suppressed`` column is ``true``; an empty cell is declared
   missing (``missingValues: [""]``), never zero.
@@ -21,6 +23,8 @@ from typing import Any
 
 import msgspec
 import xlsxwriter
+
+from survey_platform.responses.export import FORMULA_START
 
 from .model import ReleaseResults
 
@@ -411,8 +415,12 @@ def _csv(table: Table, rows: list[dict[str, Any]]) -> bytes:
 
 
 def _cell(value: Any) -> str:
+    """CSV text: empty for missing, true/false, shortest round-trip floats; text that a spreadsheet would run as
+    a formula gets a leading apostrophe (the platform's export rule, ``responses.export.FORMULA_START``)."""
     if value is None:
         return ""
+    if isinstance(value, str):
+        return "'" + value if value.startswith(FORMULA_START) else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -524,7 +532,8 @@ def _descriptor(meta: OpenDataMeta, results: ReleaseResults, names: list[str]) -
             f"{results.campaign_name}：发布 {meta.release_id} 的开放数据。样本量低于 "
             f"{results.method.suppression_min_n} 的组，其估计值留空且 suppressed 为 true（不是 0）。/ Open data of "
             f"release {meta.release_id}. Figures of groups with fewer than {results.method.suppression_min_n} units "
-            "are empty and marked suppressed = true (never 0)."
+            "are empty and marked suppressed = true (never 0). In the CSV files, text that starts like a spreadsheet "
+            "formula (= + - @) has a leading apostrophe."
         ),
         "created": meta.created if "T" in meta.created else f"{meta.created}T00:00:00Z",  # RFC 3339 date-time
         "version": meta.release_id,

@@ -32,7 +32,7 @@ EQUAL = "equal_weights_no_margins"
 WEIGHTING_LABELS = {
     RAKED: "按本市人口边际迭代加权 / raked to the city's population margins",
     EQUAL: "等权（未提供人口边际） / equal weights: no margins",
-    "no_data": "无有效样本 / no interviews",
+    "no_data": "有效样本不足 2 份 / fewer than 2 valid interviews",
 }
 
 

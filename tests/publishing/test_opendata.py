@@ -152,3 +152,17 @@ def test_the_workbook_has_a_sheet_per_table(survey_results: ReleaseResults) -> N
     data = json.loads(files["release.json"])
     assert data["release"]["inputs_fingerprint"] == survey_results.fingerprint
     assert len(data["tables"]["city_indicators"]) == len(survey_results.cities) * 21
+
+
+def test_formula_looking_venue_names_are_neutralised(
+    small_campaign: NationalCampaign, inspection_q: Questionnaire
+) -> None:
+    inputs = inspection_release_inputs(small_campaign, inspection_q, SMALL_METHOD)
+    evil = '=HYPERLINK("http://example.invalid","点我")'
+    audits = [replace(a, venue_name=evil) if a.follow_up == "pending" else a for a in inputs.audits or []]
+    files = open_data_files(META, compute_release(replace(inputs, audits=audits), inspection_q))
+    names = {r["venue_name"] for r in _rows(files["named_venues.csv"])}
+    assert names == {"'" + evil}
+    with zipfile.ZipFile(io.BytesIO(files["release.xlsx"])) as book:
+        sheets = [book.read(m).decode() for m in book.namelist() if m.startswith("xl/worksheets/")]
+    assert not any("<f>" in sheet for sheet in sheets)  # written as text, never as a formula
