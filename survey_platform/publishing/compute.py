@@ -250,8 +250,8 @@ def _survey_release(
     method = inputs.method
     notes: list[Note] = []
     all_codes = np.array(survey.cities, dtype=np.str_)
-    present, counts = np.unique(all_codes, return_counts=True)
-    n_by_city = dict(zip(present.tolist(), (int(k) for k in counts), strict=True))
+    seen, counts = np.unique(all_codes, return_counts=True)
+    n_by_city = dict(zip(seen.tolist(), (int(k) for k in counts), strict=True))
     keep = np.isin(all_codes, [c for c, k in n_by_city.items() if k >= 2])
     answers = survey.answers if keep.all() else [a for a, k in zip(survey.answers, keep, strict=True) if k]
     city_arr = all_codes[keep]

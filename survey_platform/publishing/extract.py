@@ -129,11 +129,6 @@ def _check_values(values: NDArray[np.float64], items: list[str]) -> None:
         )
 
 
-def category_codes(answers: Sequence[Mapping[str, Any]], question: str) -> NDArray[np.str_]:
-    """The choice code answered to ``question`` per answer dict ("" when unanswered), as a numpy string array."""
-    return np.array([v if (v := a.get(question)).__class__ is str else "" for a in answers], dtype=np.str_)
-
-
 def scale_points(
     questionnaire: Questionnaire, answers: Sequence[Mapping[str, Any]], question: str
 ) -> NDArray[np.float64]:

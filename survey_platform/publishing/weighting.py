@@ -3,8 +3,8 @@
 Design weights are N_c / n_c (resident population over the city's interviews; Lohr 2019 §3.2). Each city with
 margins is raked to them (IPF, ``SurveyDesign.rake``: survey::calibrate(calfun = "raking"), Deville & Särndal
 1992), all cities in one call with (city, category) interaction codes; a city without margins keeps its equal
-weights (its cells are the one level (city, "*") with total N_c, a constraint its weights already meet, so neither
-its weights nor its linearisation variance change). A margin's values are stored as counts or shares; each
+weights (for a variable it has no margin for, its respondents form one cell with total N_c, a constraint its weights
+already meet, so neither its weights nor its linearisation variance change). A margin's values are stored as counts or shares; each
 variable's values are used as proportions of their sum, times N_c, so that every variable of a city has the same
 total and raking converges.
 """
