@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from survey_platform.publishing.model import MethodSettings
 from survey_platform.publishing.synthetic import NationalCampaign, national_campaign
 from survey_platform.questionnaire.load import load_questionnaire
 from survey_platform.questionnaire.model import Questionnaire
@@ -34,6 +33,3 @@ def inspection_q() -> Questionnaire:
 def small_campaign(survey_q: Questionnaire, inspection_q: Questionnaire) -> NationalCampaign:
     """6 cities × 220 genuine interviews (+ screened-out, speeders, straight-liners), last year, 120 venues."""
     return national_campaign(11, 6, 220, survey=survey_q, inspection=inspection_q, inspection_venues=120)
-
-
-SMALL_METHOD = MethodSettings(seed=5, min_sample_per_city=100, rank_draws=500, sensitivity_draws=200)

@@ -8,7 +8,7 @@ from typing import Any
 import msgspec
 import numpy as np
 import pytest
-from conftest import SMALL_METHOD
+from publishing_helpers import SMALL_METHOD
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import msgspec
 import pytest
-from conftest import SMALL_METHOD
+from publishing_helpers import SMALL_METHOD
 from statsmodels.stats.proportion import proportion_confint
 
 from survey_platform.audits.compliance import audit_compliance

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from conftest import SMALL_METHOD
 from frictionless import Package, validate
+from publishing_helpers import SMALL_METHOD
 
 from survey_platform.publishing.compute import compute_release
 from survey_platform.publishing.model import ReleaseResults
