@@ -258,17 +258,19 @@ def compare_to_national(
     nat = float(a @ theta)
     Sa = S @ a
     var = np.diag(S) - 2 * Sa + float(a @ Sa)
+    se = np.sqrt(np.maximum(var, 0.0))
+    zero = np.flatnonzero(se == 0)
+    if zero.size:
+        raise InsufficientDataError(
+            f"city {cities[int(zero[0])]!r}: zero variance of the difference from the national figure"
+        )
+    diff = theta - nat
+    z = diff / se
+    p = 2 * stats.norm.sf(np.abs(z))  # one vectorised call: per-city scalar calls dominate a national release
     out: list[NationalComparison] = []
-    for c, d, v in zip(cities, theta - nat, var, strict=True):
-        se = float(np.sqrt(max(v, 0.0)))
-        if se == 0:
-            raise InsufficientDataError(
-                f"city {c!r}: zero variance of the difference from the national figure"
-            )
-        z = float(d / se)
-        p = float(2 * stats.norm.sf(abs(z)))
-        verdict: Verdict = "not_significant" if p >= alpha else ("above" if d > 0 else "below")
-        out.append(NationalComparison(c, float(d), se, z, p, verdict))
+    for c, d, s_c, z_c, p_c in zip(cities, diff, se, z, p, strict=True):
+        verdict: Verdict = "not_significant" if p_c >= alpha else ("above" if d > 0 else "below")
+        out.append(NationalComparison(c, float(d), float(s_c), float(z_c), float(p_c), verdict))
     return out
 
 
