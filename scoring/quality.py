@@ -17,6 +17,10 @@ seconds per interview. Conventions (all thresholds are parameters):
   deviation below ``min_sd`` over all answered items.
 - too many missing: share of missing among the items the respondent was asked (``applicable``; all by default)
   above ``max_missing_share`` (default 0.3).
+- duplicated answer sets: two or more interviews with identical answers on every substantive item (the 100% end of
+  the "maximum percent match" indicator of Kuriakose & Robbins (2016), "Don't get duped: fraud through duplication
+  in public opinion surveys", Statistical Journal of the IAOS 32(3), 283–291); every member of such a group is
+  flagged, since which copy is genuine is for a reviewer to decide.
 An interview is excluded when any flag is raised; the exclusion rate is excluded / all interviews.
 """
 
@@ -31,6 +35,7 @@ from numpy.typing import ArrayLike, NDArray
 __all__ = [
     "SPEEDING_FRACTION",
     "QualityReport",
+    "flag_duplicates",
     "flag_missing",
     "flag_speeding",
     "flag_straightlining",
@@ -120,6 +125,21 @@ def flag_straightlining(
         var = np.where(answered, (x - mean[:, None]) ** 2, 0.0).sum(axis=1) / np.maximum(count, 1)
         flags |= (count >= min_items) & (np.sqrt(var) < min_sd)
     return flags
+
+
+def flag_duplicates(answers: ArrayLike, *, min_answered: int = 6) -> NDArray[np.bool_]:
+    """Flag interviews whose answers equal another interview's on every item (Kuriakose & Robbins 2016, 100% match).
+
+    Missing answers (NaN) must be missing in the same places. Rows with fewer than ``min_answered`` answered items
+    are never flagged (short answer sets coincide by chance).
+    """
+    x = _answers(answers)
+    if isinstance(min_answered, bool) or not isinstance(min_answered, int) or min_answered < 1:
+        raise ValueError(f"min_answered must be a positive integer, got {min_answered!r}")
+    answered = np.isfinite(x)
+    keyed = np.where(answered, x, np.inf)  # NaN never equals itself; inf marks "missing" in the same place
+    _, inverse, counts = np.unique(keyed, axis=0, return_inverse=True, return_counts=True)
+    return (counts[inverse.reshape(-1)] > 1) & (answered.sum(axis=1) >= min_answered)
 
 
 def flag_missing(

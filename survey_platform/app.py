@@ -44,6 +44,7 @@ from survey_platform.pages.errors import error_page, is_page_path
 from survey_platform.pages.setup import page_setup
 from survey_platform.places.controller import CityController, VenueController
 from survey_platform.problem_details import PROBLEM_JSON, Problem, ProblemField
+from survey_platform.publishing.controller import ROUTES as RELEASE_ROUTES
 from survey_platform.responses.controller import response_router
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
@@ -330,6 +331,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             QuestionnaireController,
             response_router(settings),
             audit_router(settings),
+            *RELEASE_ROUTES,
             *pages.route_handlers,
         ],
         template_config=pages.template_config,

@@ -15,7 +15,11 @@ from collections.abc import Sequence
 
 # Modules that define `register(subparsers)`; each adds its subcommands with `set_defaults(func=...)`,
 # where func(args) returns the process exit code.
-COMMAND_MODULES: tuple[str, ...] = ("survey_platform.questionnaire.cli", "survey_platform.commands")
+COMMAND_MODULES: tuple[str, ...] = (
+    "survey_platform.questionnaire.cli",
+    "survey_platform.commands",
+    "survey_platform.publishing.cli",
+)
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2

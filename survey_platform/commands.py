@@ -116,6 +116,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 "several workers need REDIS_URL (shared sessions and rate limits)"
             )
         _with_database(_migrate_and_register)  # once, before the workers start
+    if args.demo:
+        _load_demo_if_empty(settings)
     console.print(
         f"survey-platform: http://{host}:{port}  ("
         + ("PostgreSQL" if settings.uses_postgres else f"SQLite {settings.sqlite_path.resolve()}")
@@ -134,6 +136,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers,
     )
     return 0
+
+
+def _load_demo_if_empty(settings: Settings) -> None:
+    """``serve --demo``: load the national demo campaign first when the database holds no campaign yet."""
+    from survey_platform.publishing.cli import print_demo, run_demo
+    from survey_platform.publishing.demo import database_is_empty
+
+    async def empty(_settings: Settings) -> bool:
+        return await database_is_empty()
+
+    if not _with_database(empty):
+        console.print("数据库已有数据，不装入演示 / the database already holds data: the demo is not loaded again")
+        return
+    console.print("首次启动：装入演示数据 / first start: loading the demo campaign …")
+    print_demo(run_demo(settings, DEMO_CITIES, DEMO_PER_CITY, DEMO_SEED), settings)
+
+
+DEMO_CITIES, DEMO_PER_CITY, DEMO_SEED = 100, 600, 2025
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -293,8 +313,9 @@ CITY_FILE_FORMATS = """\
 file formats (UTF-8; a .json file is read as JSON, any other as CSV):
 
 CSV: a header row, then one city per row. Columns: code (required: lower-case letters, digits, _ and -),
-name_zh (required), name_en, province, population (a whole number), margins (JSON, below). An empty cell takes
-the default (empty text, population 0, no margins).
+name_zh (required), name_en, province, population (a whole number), retail_sales (annual retail sales of consumer
+goods in any fixed unit, for figures weighted by sales too), margins (JSON, below). An empty cell takes the default
+(empty text, population 0, no sales figure, no margins).
 
   code,name_zh,name_en,province,population,margins
   hangzhou,杭州,Hangzhou,浙江,12376000,"{""q_sex"": {""male"": 0.51, ""female"": 0.49}}"
@@ -358,6 +379,14 @@ def _csv_cities(path: Path, text: str) -> tuple[list[tuple[str, dict[str, Any]]]
             except ValueError:
                 problems.append(
                     f"{where}: population: 应为整数 / expected a whole number, not {item['population']!r}"
+                )
+                continue
+        if "retail_sales" in item:
+            try:
+                item["retail_sales"] = float(item["retail_sales"])
+            except ValueError:
+                problems.append(
+                    f"{where}: retail_sales: 应为数字 / expected a number, not {item['retail_sales']!r}"
                 )
                 continue
         if "margins" in item:
@@ -497,6 +526,12 @@ def register(subparsers: Any) -> None:
         default=1,
         help="worker processes (default 1; more than one needs REDIS_URL for shared sessions and rate limits)",
     )
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="on first start (no campaign in the database yet) load the national demo campaign: 100 cities, "
+        "this year's and last year's survey, a QR-code inspection, published",
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = subparsers.add_parser("db", help="database maintenance").add_subparsers(
@@ -551,7 +586,7 @@ def register(subparsers: Any) -> None:
     assign.add_argument("--role", required=True, choices=["interviewer", "inspector", "reviewer"])
     assign.add_argument("accounts", nargs="*", metavar="ACCOUNT")
     assign.set_defaults(func=cmd_campaign_assign)
-    for action in ("open", "close", "publish"):
+    for action in ("open", "close"):
         step = campaign.add_parser(action, help=f"{action} a campaign")
         step.add_argument("code")
         step.set_defaults(func=_transition(action))

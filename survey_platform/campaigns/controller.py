@@ -78,15 +78,6 @@ class CampaignController(Controller):
     ) -> Campaign:
         return await _transition(request, code, "close", principal)
 
-    @post("/{code:str}/publish", guards=[require("admin")], status_code=200)
-    async def publish_campaign(
-        self,
-        request: Request[Any, Any, Any],
-        code: Annotated[str, CODE],
-        principal: NamedDependency[Principal | None],
-    ) -> Campaign:
-        return await _transition(request, code, "publish", principal)
-
     @put("/{code:str}/interviewers", guards=[require("admin")])
     async def assign_interviewers(
         self,

@@ -13,8 +13,8 @@ TRANSITIONS: dict[str, tuple[str, str]] = {
     # action: (required current status, new status)
     "open": ("draft", "open"),
     "close": ("open", "closed"),
-    "publish": ("closed", "published"),
 }
+# closed → published happens only by publishing a release (survey_platform.publishing.service.publish)
 
 
 class TransitionError(ValueError):

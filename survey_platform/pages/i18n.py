@@ -1,5 +1,7 @@
-"""Interface strings in zh-CN and English: one JSON catalogue per language in ``locales/``.
+"""Interface strings in zh-CN and English: one catalogue per language, kept as JSON files in ``locales/``.
 
+A language's catalogue is ``locales/<language>.json`` (the shared strings) plus every ``locales/<language>/*.json``
+(one file per page area, e.g. ``survey.json``, ``desk.json``); a key may be defined only once per language.
 Keys are flat, dotted names (``"home.title"``); values may hold ``{name}`` placeholders filled by
 :func:`translate`. zh-CN is the default language; a visitor's choice is kept in the ``lang`` cookie (a functional
 preference set by the language switch, never used for tracking).
@@ -33,16 +35,22 @@ def catalog(language: str) -> Mapping[str, str]:
     """The strings of ``language`` (read once per process)."""
     if language not in LANGUAGES:
         raise CatalogError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
-    path = LOCALES_DIR / f"{language}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise CatalogError(f"{path}: {error}") from None
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in data.items()
-    ):
-        raise CatalogError(f"{path}: expected one JSON object of string keys to string values")
-    return data
+    merged: dict[str, str] = {}
+    paths = [LOCALES_DIR / f"{language}.json", *sorted((LOCALES_DIR / language).glob("*.json"))]
+    for path in paths:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as error:
+            raise CatalogError(f"{path}: {error}") from None
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in data.items()
+        ):
+            raise CatalogError(f"{path}: expected one JSON object of string keys to string values")
+        twice = sorted(set(data) & set(merged))
+        if twice:
+            raise CatalogError(f"{path}: keys defined in another file too: {', '.join(twice[:10])}")
+        merged.update(data)
+    return merged
 
 
 def placeholders(text: str) -> frozenset[str]:

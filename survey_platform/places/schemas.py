@@ -17,6 +17,8 @@ class CityIn(msgspec.Struct, forbid_unknown_fields=True):
     name_en: Annotated[str, msgspec.Meta(max_length=100)] = ""
     province: Annotated[str, msgspec.Meta(max_length=100)] = ""
     population: Annotated[int, msgspec.Meta(ge=0, le=10**10)] = 0
+    # Annual retail sales of consumer goods (any fixed unit, e.g. 亿元), for national figures weighted by sales too
+    retail_sales: Annotated[float, msgspec.Meta(ge=0)] | None = None
     # Population margins for weighting: variable → category → population count or share, checked against the
     # registered survey questionnaires by survey_platform.places.margins (shares: all values <= 1, summing to 1)
     margins: dict[

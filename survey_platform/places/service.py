@@ -29,6 +29,7 @@ def _city(row: dict[str, object]) -> City:
         name_en=row["name_en"],  # type: ignore[arg-type]
         province=row["province"],  # type: ignore[arg-type]
         population=row["population"],  # type: ignore[arg-type]
+        retail_sales=row["retail_sales"],  # type: ignore[arg-type]
         margins=_loads(row["margins"]) or {},  # type: ignore[arg-type]
     )
 
@@ -54,6 +55,7 @@ def _city_values(city: CityIn) -> dict[str, object]:
         "name_en": city.name_en,
         "province": city.province,
         "population": city.population,
+        "retail_sales": city.retail_sales,
         "margins": json.dumps(city.margins, ensure_ascii=False),
     }
 

@@ -44,10 +44,10 @@ from scoring.ranking import CityRanking, rank_cities, rank_confidence_sets
 from scoring.sensitivity import weight_sensitivity
 from scoring.survey import Estimate, InsufficientDataError
 from scoring.weights import kish_effective_n
+from survey_platform.questionnaire.columns import item_columns, scale_points
 from survey_platform.questionnaire.model import Questionnaire, text
 
 from .errors import ReleaseInputError
-from .extract import item_columns, scale_points
 from .inspections import inspection_results
 from .model import (
     Change,

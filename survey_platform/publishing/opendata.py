@@ -24,7 +24,7 @@ from typing import Any
 import msgspec
 import xlsxwriter
 
-from survey_platform.responses.export import FORMULA_START
+from survey_platform.spreadsheet import FORMULA_START
 
 from .model import ReleaseResults
 
@@ -416,7 +416,7 @@ def _csv(table: Table, rows: list[dict[str, Any]]) -> bytes:
 
 def _cell(value: Any) -> str:
     """CSV text: empty for missing, true/false, shortest round-trip floats; text that a spreadsheet would run as
-    a formula gets a leading apostrophe (the platform's export rule, ``responses.export.FORMULA_START``)."""
+    a formula gets a leading apostrophe (the platform's export rule, ``spreadsheet.FORMULA_START``)."""
     if value is None:
         return ""
     if isinstance(value, str):

@@ -12,6 +12,7 @@ from piccolo.columns import (
     UUID,
     BigInt,
     Boolean,
+    Bytea,
     Date,
     DoublePrecision,
     ForeignKey,
@@ -74,6 +75,8 @@ class City(Table, tablename="city"):
     province = Varchar(length=100, default="")
     population = BigInt(default=0)
     margins = JSON(default="{}")
+    # Annual retail sales of consumer goods (for national figures weighted by population and sales), if known
+    retail_sales = DoublePrecision(null=True, default=None)
 
 
 class Venue(Table, tablename="venue"):
@@ -99,6 +102,9 @@ class Campaign(Table, tablename="campaign"):
     starts_on = Date(null=True, default=None)
     ends_on = Date(null=True, default=None)
     min_sample_per_city = Integer(default=DEFAULT_MIN_SAMPLE)
+    # Release method settings declared for the campaign (publishing.model.MethodSettings fields, e.g.
+    # {"city_weighting": "population_and_sales"}); everything else takes the defaults
+    method = JSON(default="{}")
     status = Varchar(length=20, default="draft")
     created_at = Timestamptz()
     updated_at = Timestamptz()
@@ -183,6 +189,60 @@ class AuditReview(Table, tablename="audit_review"):
     comment = Text(default="")
 
 
+class ResponseReview(Table, tablename="response_review"):
+    """A reviewer's decision on an interview the quality rules flagged: keep or exclude (with a reason).
+
+    Append-only history; the latest row of a response is its decision. A release leaves excluded interviews out.
+    """
+
+    response = ForeignKey(references=SurveyResponse, on_delete=OnDelete.cascade, index=True)
+    decision = Varchar(length=20)  # keep | exclude
+    reason = Text(default="")
+    at = Timestamptz()
+    actor_id = Integer(null=True, default=None)
+    actor = Varchar(length=100, default="")
+
+
+class Release(Table, tablename="release"):
+    """A frozen, reproducible set of results of one campaign (never updated except to mark it superseded).
+
+    ``inputs`` records everything the computation used besides the stored answers and audits (method settings,
+    seed, cities with their populations and margins, the previous release's figures); ``inputs_fingerprint`` pins
+    exactly which responses and audits (``publishing.compute.inputs_fingerprint``); ``results`` is the results
+    document (JSON) and ``results_hash`` its SHA-256.
+    """
+
+    code = Varchar(length=100, unique=True)
+    campaign = ForeignKey(references=Campaign, on_delete=OnDelete.restrict, index=True)
+    sequence = Integer()
+    questionnaire = ForeignKey(references=QuestionnaireVersion, on_delete=OnDelete.restrict)
+    kind = Varchar(length=20)
+    created_at = Timestamptz()
+    created_by = Varchar(length=100, default="")
+    note = Text(default="")
+    status = Varchar(length=20, default="current")  # current | superseded
+    superseded_by = Varchar(length=100, default="")
+    supersedes = Varchar(length=100, default="")
+    changelog = JSON(default="[]")
+    software_version = Varchar(length=50, default="")
+    seed = BigInt(default=0)
+    inputs_fingerprint = Varchar(length=64)
+    inputs = JSON(default="{}")
+    results_hash = Varchar(length=64)
+    results = Text(default="{}")
+
+
+class ReleaseFile(Table, tablename="release_file"):
+    """One open-data file of a release (CSV, XLSX, JSON, datapackage.json), stored with the release."""
+
+    release = ForeignKey(references=Release, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=100)
+    media_type = Varchar(length=100)
+    sha256 = Varchar(length=64)
+    size = Integer()
+    content = Bytea()
+
+
 TABLES: tuple[type[Table], ...] = (
     BaseUser,
     AccountRole,
@@ -196,4 +256,7 @@ TABLES: tuple[type[Table], ...] = (
     Photo,
     Audit,
     AuditReview,
+    ResponseReview,
+    Release,
+    ReleaseFile,
 )

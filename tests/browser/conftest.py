@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from browser_helpers import PHONE, Watch, watch_page
-from service_helpers import PASSWORD, LiveServer
+from service_helpers import PASSWORD, LiveServer, mark_published
 
 from survey_platform.settings import Settings
 
@@ -93,6 +93,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
                 }
                 assert client.post("/api/v1/campaigns", json=body, headers=admin).status_code == 201
                 for step in steps:
+                    if step == "publish":  # the home page lists it; no results are shown in these tests
+                        mark_published(settings, code)
+                        continue
                     reply = client.post(f"/api/v1/campaigns/{code}/{step}", headers=admin)
                     assert reply.status_code == 200, reply.text
         yield server

@@ -7,9 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from survey_platform.publishing.errors import ReleaseInputError
-from survey_platform.publishing.extract import item_columns, scale_points
 from survey_platform.publishing.synthetic import NationalCampaign
+from survey_platform.questionnaire.columns import AnswerValueError, item_columns, scale_points
 from survey_platform.questionnaire.model import Questionnaire
 
 
@@ -48,9 +47,9 @@ def test_inspection_checks_become_pass_1_fail_0(
 
 
 def test_a_value_that_is_no_valid_answer_is_refused(survey_q: Questionnaire) -> None:
-    with pytest.raises(ReleaseInputError, match="q_variety"):
+    with pytest.raises(AnswerValueError, match="q_variety"):
         item_columns(survey_q, [{"supply_matrix": {"q_variety": 11}}])
-    with pytest.raises(ReleaseInputError, match="q_overall"):
+    with pytest.raises(AnswerValueError, match="q_overall"):
         scale_points(survey_q, [{"q_overall": "seven"}], "q_overall")
     assert (
         scale_points(survey_q, [{"q_overall": 7}, {"q_overall": "dont_know"}, {}], "q_overall").tolist()[0]

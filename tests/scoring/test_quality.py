@@ -97,3 +97,22 @@ def test_quality_report_bad_input() -> None:
         quality_report(np.ones((0, 4)), [])
     with pytest.raises(ValueError, match="infinite"):
         flag_missing(np.array([[1.0, np.inf]]))
+
+
+def test_duplicated_answer_sets_are_flagged_in_every_copy() -> None:
+    from scoring.quality import flag_duplicates
+
+    base = [5.0, 7, 8, 9, 6, 5, 7, np.nan]
+    x = np.array(
+        [
+            base,
+            [5.0, 7, 8, 9, 6, 5, 7, 4],  # differs on the last item
+            base,  # a copy of row 0
+            [5.0, 7, 8, 9, 6, 5, 7, 4],  # a copy of row 1
+            [1.0, 2, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan],
+            [1.0, 2, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan],  # identical but too short to judge
+        ]
+    )
+    assert flag_duplicates(x).tolist() == [True, True, True, True, False, False]
+    assert flag_duplicates(x, min_answered=1).tolist() == [True] * 6
+    assert not flag_duplicates(x[[0, 1, 4]]).any()

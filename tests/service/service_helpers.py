@@ -330,3 +330,30 @@ def live_open_campaign(server: LiveServer, code: str = "live") -> dict[str, str]
         assert client.post("/api/v1/campaigns", json=campaign, headers=headers).status_code == 201
         assert client.post(f"/api/v1/campaigns/{code}/open", headers=headers).status_code == 200
     return headers
+
+
+def mark_published(settings: Settings, code: str) -> None:
+    """Set a campaign's status to published in the database directly, without a release.
+
+    Only for page tests that need a campaign in each status and do not look at results (a real campaign becomes
+    published by publishing a release, which needs interviews).
+    """
+    if settings.database_url:
+
+        async def update() -> None:
+            connection = await asyncpg.connect(settings.database_url)
+            try:
+                await connection.execute("UPDATE campaign SET status = 'published' WHERE code = $1", code)
+            finally:
+                await connection.close()
+
+        asyncio.run(update())
+        return
+    import sqlite3
+
+    connection = sqlite3.connect(settings.sqlite_path, timeout=30)
+    try:
+        with connection:
+            connection.execute("UPDATE campaign SET status = 'published' WHERE code = ?", (code,))
+    finally:
+        connection.close()

@@ -76,7 +76,15 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
         ("PATCH", "/api/v1/campaigns/nope", {"name": "z"}, ADMIN, {"admin": 404}),
         ("POST", "/api/v1/campaigns/nope/open", None, ADMIN, {"admin": 404}),
         ("POST", "/api/v1/campaigns/nope/close", None, ADMIN, {"admin": 404}),
-        ("POST", "/api/v1/campaigns/nope/publish", None, ADMIN, {"admin": 404}),
+        ("POST", "/api/v1/campaigns/nope/releases", {}, ADMIN, {"admin": 404}),
+        ("GET", "/api/v1/releases", None, ALL, {}),
+        ("GET", "/api/v1/releases/nope", None, ALL, {name: 404 for name in ALL}),
+        ("GET", "/api/v1/releases/nope/rankings", None, ALL, {name: 404 for name in ALL}),
+        ("GET", "/api/v1/releases/nope/cities/nope", None, ALL, {name: 404 for name in ALL}),
+        ("GET", "/api/v1/releases/nope/provinces/nope", None, ALL, {name: 404 for name in ALL}),
+        ("GET", "/api/v1/releases/nope/inspections", None, ALL, {name: 404 for name in ALL}),
+        ("GET", "/api/v1/releases/nope/files", None, ALL, {name: 404 for name in ALL}),
+        ("GET", "/api/v1/releases/nope/files/cities.csv", None, ALL, {name: 404 for name in ALL}),
         ("GET", "/api/v1/campaigns/qr-2026/export", None, ADMIN, {"admin": 200}),
         ("PUT", "/api/v1/campaigns/nope/inspectors", {"inspectors": []}, ADMIN, {"admin": 404}),
         ("GET", "/api/v1/campaigns/qr-2026/inspectors", None, STAFF, {}),
@@ -144,7 +152,11 @@ def _template(path: str) -> str:
     """Turn a concrete test path back into the route template's shape for the coverage check."""
     parts = []
     for part in path.split("/"):
-        if part.isdigit() or len(part) in (36, 64) or part in {"taiyuan", "nowhere", "nope", "qr-2026"}:
+        if (
+            part.isdigit()
+            or len(part) in (36, 64)
+            or part in {"taiyuan", "nowhere", "nope", "qr-2026", "cities.csv"}
+        ):
             parts.append("{}")
         else:
             parts.append(part)

@@ -127,7 +127,7 @@ async def test_after_close_corrections_and_reviews_go_on_and_after_publish_nothi
         f"/api/v1/audits/{second_id}/review", json={"action": "approve"}, headers=ctx["reviewer"]
     )
     assert decided.status_code == 200  # and reviewers still decide
-    published = _cli(settings, "campaign", "publish", "qr-2026")
+    published = _cli(settings, "publish", "qr-2026")
     assert published.returncode == 0, published.stderr
     frozen = await client.post(review, json={"action": "approve"}, headers=ctx["reviewer"])
     assert frozen.status_code == 409 and "published" in frozen.json()["detail"]

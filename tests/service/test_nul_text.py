@@ -34,6 +34,7 @@ async def test_json_bodies_with_nul_are_refused_naming_the_field(client: Client)
     batch = await client.post(
         "/api/v1/batch",
         json={"responses": [{"id": str(uuid.uuid4()), "campaign": "c", "answers": {"q": ["ok", "no\x00"]}}]},
+        headers=admin,
     )
     assert batch.status_code == 422 and nul_fields(batch) == [("$.responses[0].answers.q[1]", "nul")]
     # the six characters \u0000 are ordinary text

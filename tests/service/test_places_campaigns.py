@@ -78,9 +78,11 @@ async def test_campaign_lifecycle(client: AsyncTestClient[Litestar]) -> None:
     assert edited.json()["min_sample_per_city"] == 600
     # illegal transition, then the legal path
     assert (await client.post("/api/v1/campaigns/2026-city/close", headers=admin)).status_code == 409
-    for action, status in (("open", "open"), ("close", "closed"), ("publish", "published")):
+    for action, status in (("open", "open"), ("close", "closed")):
         moved = await client.post(f"/api/v1/campaigns/2026-city/{action}", headers=admin)
         assert moved.status_code == 200 and moved.json()["status"] == status
+    # a campaign becomes published only by publishing a release (POST /campaigns/{code}/releases)
+    assert (await client.post("/api/v1/campaigns/2026-city/publish", headers=admin)).status_code in (404, 405)
     assert (
         await client.patch("/api/v1/campaigns/2026-city", json={"name": "x"}, headers=admin)
     ).status_code == 409
@@ -91,7 +93,6 @@ async def test_campaign_lifecycle(client: AsyncTestClient[Litestar]) -> None:
         "campaign.update",
         "campaign.open",
         "campaign.close",
-        "campaign.publish",
     ]
 
 
@@ -116,7 +117,6 @@ async def test_campaign_scope_is_checked(client: AsyncTestClient[Litestar]) -> N
 
 def test_transitions_are_one_way() -> None:
     assert next_status("draft", "open") == "open"
-    assert next_status("closed", "publish") == "published"
     for current, action in (("draft", "close"), ("open", "open"), ("published", "close"), ("closed", "open")):
         try:
             next_status(current, action)

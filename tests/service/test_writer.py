@@ -11,7 +11,7 @@ import time
 import uuid
 
 from litestar.testing import AsyncTestClient
-from service_helpers import in_app, open_campaign, submission
+from service_helpers import field_account, in_app, open_campaign, submission
 
 from survey_platform.app import create_app
 from survey_platform.settings import Settings
@@ -208,12 +208,17 @@ async def test_bodies_decode_in_one_pass_with_litestar_rules_and_paths(settings:
         bad = await client.post(url, json=submission(channel="fax"))
         assert bad.status_code == 422
         assert [e["path"] for e in bad.json()["errors"]] == ["$.channel"]
+        interviewer, _ = await field_account(client, "mini-2026")
         batch = await client.post(
-            "/api/v1/batch", json={"responses": [{**submission(), "campaign": "mini-2026", "city": 7}]}
+            "/api/v1/batch",
+            json={"responses": [{**submission(), "campaign": "mini-2026", "city": 7}]},
+            headers=interviewer,
         )
         assert batch.status_code == 422
         assert [e["path"] for e in batch.json()["errors"]] == ["$.responses[0].city"]
         truncated = await client.post(
-            "/api/v1/batch", content=b'{"responses": [{"id": ', headers={"content-type": "application/json"}
+            "/api/v1/batch",
+            content=b'{"responses": [{"id": ',
+            headers={"content-type": "application/json", **interviewer},
         )
         assert truncated.status_code == 400 and truncated.json()["errors"][0]["code"] == "malformed"

@@ -21,7 +21,10 @@ from numpy.typing import NDArray
 
 from survey_platform.questionnaire.model import Questionnaire
 
-from .errors import ReleaseInputError
+
+class AnswerValueError(ValueError):
+    """A stored answer that is not a valid answer of the questionnaire; the message names the response and item."""
+
 
 _NAN = math.nan
 
@@ -63,7 +66,7 @@ def item_columns(
 
     Per question, the values are gathered with C-level iteration (``map``/``itemgetter``) and converted with a
     lookup table of the question's valid answers (scale points, pass/fail, scored choices; missing-answer codes and
-    no answer → NaN). A value outside the table (not a validated answer) raises ReleaseInputError naming the
+    no answer → NaN). A value outside the table (not a validated answer) raises AnswerValueError naming the
     response (by position) and the item.
     """
     n = len(answers)
@@ -123,7 +126,7 @@ def _check_values(values: NDArray[np.float64], items: list[str]) -> None:
     bad = np.isneginf(values)
     if bad.any():
         row, j = np.argwhere(bad.reshape(values.shape[0], -1))[0]
-        raise ReleaseInputError(
+        raise AnswerValueError(
             f"第 {int(row)} 份回答的题目 {items[int(j)]!r} 的值不是有效答案 / response {int(row)}: the answer to item "
             f"{items[int(j)]!r} is not a valid answer of the questionnaire"
         )
