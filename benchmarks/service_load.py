@@ -5,6 +5,11 @@ or a fresh PostgreSQL database, creates an open campaign over the city questionn
 clients for a bounded time and prints throughput and latency percentiles. Every POST carries a fully valid
 answer set, so every request is validated and committed before its reply.
 
+Single POSTs are anonymous citizens: the server trusts 127.0.0.1 as a reverse proxy and every request carries its
+own random ``X-Forwarded-For`` address, so the per-address hourly limit of anonymous responses is applied (as in
+production) without refusing the load. Batches are sent by a signed-in interviewer assigned to the campaign (a
+bearer token), as the field app does.
+
     .venv/bin/python benchmarks/service_load.py --backend sqlite --clients 32 --seconds 10
     .venv/bin/python benchmarks/service_load.py --backend postgres --clients 32 --seconds 10
 
@@ -39,7 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 QUESTIONNAIRE = ROOT / "questionnaires" / "city_satisfaction.yaml"
-PASSWORD = "bench-password-1"
+PASSWORD = "bench-lantern-7291"
 
 
 def free_port() -> int:
@@ -164,11 +169,24 @@ async def _request(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, r
     return int(status_line.split()[1])
 
 
-def post(path: str, body: bytes) -> bytes:
+def post(path: str, body: bytes, headers: str = "") -> bytes:
     return (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n{headers}"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
+
+
+def sign_in(port: int, username: str) -> str:
+    """A bearer token for ``username`` (the password is the benchmark's)."""
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/api/v1/auth/login",
+        data=json.dumps({"username": username, "password": PASSWORD}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return str(json.load(reply)["token"])
 
 
 async def client(
@@ -229,6 +247,7 @@ def main() -> int:
         **os.environ,
         "DATA_DIR": str(workdir / "data"),
         "SURVEY_RATE_LIMIT_PER_MINUTE": "0",
+        "SURVEY_TRUSTED_PROXIES": "127.0.0.1",
         "SURVEY_PASSWORD": PASSWORD,
         "SURVEY_PASSWORD_ITERATIONS": "1000",
     }
@@ -270,6 +289,9 @@ def main() -> int:
         "wuxi",
     )
     cli(env, "campaign", "open", "bench")
+    if "batch" in args.modes:  # batches come from a signed-in interviewer assigned to the campaign
+        cli(env, "user", "create", "bench-interviewer", "--role", "interviewer")
+        cli(env, "campaign", "assign", "bench", "--role", "interviewer", "bench-interviewer")
 
     port = free_port()
     server = subprocess.Popen(
@@ -322,10 +344,15 @@ def main() -> int:
             items = b", ".join(item(b', "campaign": "bench"') for _ in range(args.batch_size))
             return b'{"responses": [' + items + b"]}"
 
+        token = sign_in(port, "bench-interviewer") if "batch" in args.modes else ""
+
+        def citizen() -> str:
+            return f"X-Forwarded-For: 10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}\r\n"
+
         makers = {
             "health": lambda: b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-            "single": lambda: post("/api/v1/campaigns/bench/responses", item()),
-            "batch": lambda: post("/api/v1/batch", batch_body()),
+            "single": lambda: post("/api/v1/campaigns/bench/responses", item(), citizen()),
+            "batch": lambda: post("/api/v1/batch", batch_body(), f"Authorization: Bearer {token}\r\n"),
         }
         results = {}
         for mode in args.modes.split(","):

@@ -114,7 +114,7 @@ def register(subparsers: Any) -> None:
 __all__ = ["register"]
 
 
-def run_demo(settings: Settings, cities: int, per_city: int, seed: int) -> Any:
+def run_demo(settings: Settings, cities: int, per_city: int, seed: int, min_sample: int | None = None) -> Any:
     """Load the demo into the configured (empty) database with a progress bar; returns the DemoResult."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -167,7 +167,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from survey_platform.commands import _settings
 
     settings = _settings()
-    result = run_demo(settings, args.cities, args.per_city, args.seed)
+    result = run_demo(settings, args.cities, args.per_city, args.seed, args.min_sample)
     print_demo(result, settings)
     return 0
 
@@ -183,4 +183,11 @@ def register_demo(subparsers: Any) -> None:
     demo.add_argument("--cities", type=int, default=100, help="number of cities (1–100, default 100)")
     demo.add_argument("--per-city", type=int, default=600, help="genuine interviews per city (default 600)")
     demo.add_argument("--seed", type=int, default=2025, help="random seed of the synthetic population")
+    demo.add_argument(
+        "--min-sample",
+        type=int,
+        default=None,
+        help="the survey campaigns' minimum sample per city (default the national rule, 538); lower it with a "
+        "small --per-city so that cities are ranked",
+    )
     demo.set_defaults(func=cmd_demo)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import msgspec
 
+from scoring.sample_size import DEFAULT_MIN_SAMPLE
 from survey_platform.accounts.service import Principal, create_account
 from survey_platform.audits.photos import store_photo
 from survey_platform.audits.schemas import AuditSubmission, Location
@@ -35,7 +36,7 @@ from survey_platform.places.service import create_venue, import_cities
 from survey_platform.publishing import service as releases
 from survey_platform.publishing.synthetic import NationalCampaign, SyntheticSurvey, national_campaign
 from survey_platform.responses.quality import campaign_quality
-from survey_platform.responses.reviews import decide
+from survey_platform.responses.reviews import decide_many
 from survey_platform.responses.schemas import BatchSubmission, Submission
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
@@ -105,6 +106,7 @@ async def _survey_campaign(
     survey: SyntheticSurvey,
     cities: Sequence[str],
     version: int,
+    min_sample: int,
     people: dict[str, list[Principal]],
     ingestor: Ingestor,
     catalog: QuestionnaireCatalog,
@@ -197,12 +199,14 @@ async def _review_interviews(
         questionnaire, [str(r["uuid"]) for r in rows], answers, [r["duration_seconds"] for r in rows]
     )
     kind = {r.id: r.quality for r in survey.responses}
+    decisions = []
     for response_id, flags in quality.flags.items():
         if kind.get(response_id) in ("speeder", "straightliner"):
             reason = f"{'、'.join(flags)}：复核录音与定位后排除 / excluded after checking the recording and location"
-            await decide(uuid.UUID(response_id), "exclude", reason, reviewer)
+            decisions.append((uuid.UUID(response_id), "exclude", reason))
         else:
-            await decide(uuid.UUID(response_id), "keep", "复核无误 / checked, genuine", reviewer)
+            decisions.append((uuid.UUID(response_id), "keep", "复核无误 / checked, genuine"))
+    await decide_many(decisions, reviewer)
 
 
 async def _inspection_campaign(
@@ -280,6 +284,7 @@ async def load_demo(
     cities: int = 100,
     per_city: int = 600,
     seed: int = 2025,
+    min_sample: int = DEFAULT_MIN_SAMPLE,
     progress: Progress = lambda _phase, _advance, _total: None,
 ) -> DemoResult:
     """Build and load the demo into an empty database (see the module docstring); returns what to print."""
@@ -287,10 +292,11 @@ async def load_demo(
     inspection_version = await _version_id("qr_code_inspection")
     survey_q = await catalog.get(survey_version)
     inspection_q = await catalog.get(inspection_version)
-    progress("生成样本 / synthetic data", 0, None)
+    progress("生成样本 / synthetic data", 0, 1)
     demo = await asyncio.to_thread(
         national_campaign, seed, cities, per_city, survey=survey_q, inspection=inspection_q
     )
+    progress("生成样本 / synthetic data", 1, None)
     password = "demo-" + secrets.token_urlsafe(9)
     people = await _accounts(password, settings.password_iterations)
     admin = people["admin"][0]
@@ -319,7 +325,9 @@ async def load_demo(
         for survey in (demo.previous, demo.current):
             if survey is not None:
                 made.append(
-                    await _survey_campaign(survey, codes, survey_version, people, ingestor, catalog, progress)
+                    await _survey_campaign(
+                        survey, codes, survey_version, min_sample, people, ingestor, catalog, progress
+                    )
                 )
     finally:
         await writer.stop()

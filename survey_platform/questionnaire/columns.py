@@ -60,14 +60,15 @@ def extraction_plan(questionnaire: Questionnaire) -> list[ItemColumn]:
 
 
 def item_columns(
-    questionnaire: Questionnaire, answers: Sequence[Mapping[str, Any]]
+    questionnaire: Questionnaire, answers: Sequence[Mapping[str, Any]], *, missing_code: float = math.nan
 ) -> dict[str, NDArray[np.float64]]:
     """Item id → numeric values (NaN when missing), one entry per answer dict, as ``item_values`` defines them.
 
     Per question, the values are gathered with C-level iteration (``map``/``itemgetter``) and converted with a
     lookup table of the question's valid answers (scale points, pass/fail, scored choices; missing-answer codes and
     no answer → NaN). A value outside the table (not a validated answer) raises AnswerValueError naming the
-    response (by position) and the item.
+    response (by position) and the item. ``missing_code`` is the value of a missing-answer code ("don't know",
+    "not applicable", an unscored choice): NaN by default; another value tells "asked, no answer" from "not asked".
     """
     n = len(answers)
     out: dict[str, NDArray[np.float64]] = {}
@@ -75,7 +76,7 @@ def item_columns(
     for col in extraction_plan(questionnaire):
         groups.setdefault(col.question, []).append(col)
     for question_id, cols in groups.items():
-        table = _lookup(questionnaire, question_id, cols[0])
+        table = _lookup(questionnaire, question_id, cols[0], missing_code)
         rows = list(map(dict.get, answers, repeat(question_id)))  # type: ignore[arg-type]
         if cols[0].sub is None:
             values = np.fromiter(map(table.get, rows, repeat(_BAD)), np.float64, n)
@@ -105,20 +106,23 @@ def item_columns(
 _BAD = -math.inf  # marks a value that is not a validated answer
 
 
-def _lookup(questionnaire: Questionnaire, question_id: str, col: ItemColumn) -> dict[Any, float]:
-    """Valid answer → number for one question (the ``item_values`` rules), with None and missing codes → NaN."""
+def _lookup(
+    questionnaire: Questionnaire, question_id: str, col: ItemColumn, missing_code: float = _NAN
+) -> dict[Any, float]:
+    """Valid answer → number for one question (the ``item_values`` rules), with None → NaN and missing codes →
+    ``missing_code``."""
     question = questionnaire.question(question_id)
     table: dict[Any, float] = {None: _NAN}
     if col.kind == "scale":
         assert question.scale is not None
         table.update({p: float(p) for p in question.scale.points})
-        table.update(dict.fromkeys(question.scale.missing_codes(), _NAN))
+        table.update(dict.fromkeys(question.scale.missing_codes(), missing_code))
     elif col.kind == "check":
         table.update({True: 1.0 if col.pass_if else 0.0, False: 0.0 if col.pass_if else 1.0})
     else:
         table.update(col.scores or {})
         if question.choices is not None:
-            table.update({c: _NAN for c in question.choices.codes() if c not in (col.scores or {})})
+            table.update({c: missing_code for c in question.choices.codes() if c not in (col.scores or {})})
     return table
 
 

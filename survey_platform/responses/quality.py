@@ -3,8 +3,10 @@
 One definition each, in :mod:`scoring.quality`: speeding (shorter than ``SPEEDING_FRACTION`` × the campaign's
 median duration), straight-lining (identical answers across a matrix question of at least six answered items), too
 many missing answers (more than 30% "don't know"/"not applicable" among the index items the respondent was asked)
-and duplicated answer sets (identical answers on every index item). Only eligible interviews are judged. A flag is
-a question for a reviewer (keep or exclude, ``responses.reviews``), never an exclusion by itself.
+and duplicated answer sets (identical answers on every index item and every other closed question: choices,
+yes/no, numbers — so that two satisfied respondents who both answered "10" throughout are told apart by who they
+are). Only eligible interviews are judged. A flag is a question for a reviewer (keep or exclude,
+``responses.reviews``), never an exclusion by itself.
 """
 
 from __future__ import annotations
@@ -53,15 +55,20 @@ def campaign_quality(
     raised: dict[str, np.ndarray] = {"speeding": speeding}
     plan = extraction_plan(questionnaire)
     if plan:
-        columns = item_columns(questionnaire, answers)
-        x = np.column_stack([columns[col.item] for col in plan])
+        # missing-answer codes read as -1 first, to tell "asked, answered don't know" (-1) from "not asked" (NaN)
+        columns = item_columns(questionnaire, answers, missing_code=-1.0)
+        raw = np.column_stack([columns[col.item] for col in plan])
+        asked = ~np.isnan(raw)
+        x = np.where(raw == -1.0, np.nan, raw)
         grids: dict[str, list[int]] = {}
         for j, col in enumerate(plan):
             if col.sub is not None:
                 grids.setdefault(col.question, []).append(j)
         raised["straightlining"] = flag_straightlining(x, grids=list(grids.values()))
-        raised["too_many_missing"], _ = flag_missing(x, applicable=_asked(plan, answers))
-        raised["duplicate"] = flag_duplicates(x)
+        raised["too_many_missing"], _ = flag_missing(x, applicable=asked)
+        raised["duplicate"] = flag_duplicates(
+            np.column_stack([x, _closed_answers(questionnaire, plan, answers)])
+        )
     flags: dict[str, tuple[str, ...]] = {}
     for i, response_id in enumerate(ids):
         found = tuple(name for name in FLAGS if name in raised and raised[name][i])
@@ -71,16 +78,28 @@ def campaign_quality(
     return CampaignQuality(flags, median, counts)
 
 
-def _asked(plan: Sequence[Any], answers: Sequence[Mapping[str, Any]]) -> np.ndarray:
-    """n × k: whether each index item was asked (answered, or answered "don't know"/"not applicable")."""
-    asked = np.zeros((len(answers), len(plan)), dtype=bool)
-    for j, col in enumerate(plan):
-        values = list(map(dict.get, answers, repeat(col.question)))  # type: ignore[arg-type]
-        if col.sub is None:
-            asked[:, j] = [value is not None for value in values]
-        else:
-            asked[:, j] = [isinstance(value, dict) and value.get(col.sub) is not None for value in values]
-    return asked
+CLOSED_TYPES = ("single_choice", "multiple_choice", "yes_no", "integer", "decimal", "likert")
+
+
+def _closed_answers(
+    questionnaire: Questionnaire, plan: Sequence[Any], answers: Sequence[Mapping[str, Any]]
+) -> np.ndarray:
+    """n × m numeric codes of the closed questions that are not index items (NaN when unanswered)."""
+    in_index = {col.question for col in plan if col.sub is None}
+    questions = [q for q in questionnaire.questions if q.type in CLOSED_TYPES and q.id not in in_index]
+    out = np.full((len(answers), len(questions)), np.nan)
+    for j, question in enumerate(questions):
+        values = list(map(dict.get, answers, repeat(question.id)))  # type: ignore[arg-type]
+        if question.type == "multiple_choice":
+            values = [tuple(sorted(v)) if isinstance(v, list) else v for v in values]
+        codes: dict[Any, float] = {
+            None: np.nan
+        }  # every distinct answer gets a number (booleans apart from 0/1)
+        coded = [
+            codes.setdefault((v.__class__, v), float(len(codes))) if v is not None else np.nan for v in values
+        ]
+        out[:, j] = coded
+    return out
 
 
 __all__ = ["FLAGS", "FLAG_NAMES", "CampaignQuality", "campaign_quality"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import msgspec
 
@@ -34,52 +35,103 @@ class ReviewDecision(msgspec.Struct, frozen=True):
     at: datetime.datetime
 
 
+def _checked(index: int, decision: str, reason: str, prefix: str) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    if decision not in ("keep", "exclude"):
+        problems.append(
+            FieldProblem(f"{prefix}.decision", "enum", "应为 keep 或 exclude / expected keep or exclude")
+        )
+    elif decision == "exclude" and not reason.strip():
+        problems.append(
+            FieldProblem(f"{prefix}.reason", "required", "请说明排除理由 / say why it is excluded")
+        )
+    return problems
+
+
 async def decide(response_id: uuid.UUID, decision: str, reason: str, principal: Principal) -> ReviewDecision:
     """Record a reviewer's decision (an exclusion needs a reason). 404 for a response the reviewer may not see."""
-    if decision not in ("keep", "exclude"):
-        raise InvalidInput(
-            "决定无效 / invalid decision",
-            (FieldProblem("$.decision", "enum", "应为 keep 或 exclude / expected keep or exclude"),),
-        )
-    if decision == "exclude" and not reason.strip():
-        raise InvalidInput(
-            "排除须说明理由 / an exclusion needs a reason",
-            (FieldProblem("$.reason", "required", "请说明排除理由 / say why it is excluded"),),
-        )
+    (made,) = await decide_many([(response_id, decision, reason)], principal, paths=("$",))
+    return made
+
+
+async def decide_many(
+    decisions: Sequence[tuple[uuid.UUID, str, str]],
+    principal: Principal,
+    *,
+    paths: Sequence[str] | None = None,
+) -> list[ReviewDecision]:
+    """Record many decisions ((response id, keep|exclude, reason)) at once, all or none, in one transaction.
+
+    Each response must be one the reviewer may review (404 naming it otherwise) in a campaign that is open or closed
+    (409 once published). ``paths`` name each decision in errors (default ``$[n]``).
+    """
+    prefixes = list(paths) if paths is not None else [f"$[{n}]" for n in range(len(decisions))]
+    problems = [p for n, (_, d, r) in enumerate(decisions) for p in _checked(n, d, r, prefixes[n])]
+    if problems:
+        raise InvalidInput("决定无效 / invalid decision", tuple(problems))
     now = datetime.datetime.now(datetime.UTC)
+    wanted = {response_id for response_id, _, _ in decisions}
     async with write_transaction(SurveyResponse._meta.db):
-        row = (
-            await SurveyResponse.select(
-                SurveyResponse.id, SurveyResponse.campaign, SurveyResponse.campaign.code.as_alias("code")
-            )
-            .where(SurveyResponse.uuid == response_id)
-            .first()
-            .run()
-        )
-        if row is None or not await may_review(row["campaign"], principal):
-            raise NotFound(f"访问记录不存在 / interview {response_id} not found")
-        status = await status_at_commit(row["campaign"])
-        if not accepts_reviews(status):
-            raise Conflict(frozen_message(row["code"], status))
-        await ResponseReview.insert(
+        rows: dict[uuid.UUID, dict[str, Any]] = {}
+        ids = list(wanted)
+        for start in range(0, len(ids), CHUNK):
+            for row in (
+                await SurveyResponse.select(
+                    SurveyResponse.id,
+                    SurveyResponse.uuid,
+                    SurveyResponse.campaign,
+                    SurveyResponse.campaign.code.as_alias("code"),
+                )
+                .where(SurveyResponse.uuid.is_in(ids[start : start + CHUNK]))
+                .run()
+            ):
+                rows[row["uuid"] if isinstance(row["uuid"], uuid.UUID) else uuid.UUID(str(row["uuid"]))] = row
+        allowed: dict[int, bool] = {}
+        for response_id in ids:
+            row = rows.get(response_id)
+            if row is not None and row["campaign"] not in allowed:
+                allowed[row["campaign"]] = await may_review(row["campaign"], principal)
+            if row is None or not allowed[row["campaign"]]:
+                raise NotFound(f"访问记录不存在 / interview {response_id} not found")
+        for campaign in allowed:
+            status = await status_at_commit(campaign)
+            if not accepts_reviews(status):
+                code = next(row["code"] for row in rows.values() if row["campaign"] == campaign)
+                raise Conflict(frozen_message(code, status))
+        new_rows = [
             ResponseReview(
-                response=row["id"],
+                response=rows[response_id]["id"],
                 decision=decision,
                 reason=reason.strip()[:2000],
                 at=now,
                 actor_id=principal.user_id,
                 actor=principal.username,
             )
-        ).run()
-    await audit_log.record(
-        actor_id=principal.user_id,
-        actor=principal.username,
-        action=f"response.{decision}",
-        entity="response",
-        entity_id=str(response_id),
-        detail={"reason": reason.strip()[:200]},
-    )
-    return ReviewDecision(response_id, decision, reason.strip(), principal.username, now)  # type: ignore[arg-type]
+            for response_id, decision, reason in decisions
+        ]
+        for start in range(0, len(new_rows), CHUNK):
+            await ResponseReview.insert(*new_rows[start : start + CHUNK]).run()
+        await audit_log.record_many(
+            [
+                audit_log.Entry(
+                    actor_id=principal.user_id,
+                    actor=principal.username,
+                    action=f"response.{decision}",
+                    entity="response",
+                    entity_id=str(response_id),
+                    detail={"reason": reason.strip()[:200]},
+                    at=now,
+                )
+                for response_id, decision, reason in decisions
+            ]
+        )
+    return [
+        ReviewDecision(response_id, decision, reason.strip(), principal.username, now)  # type: ignore[arg-type]
+        for response_id, decision, reason in decisions
+    ]
+
+
+CHUNK = 500  # rows per statement: far below SQLite's and asyncpg's parameter limits
 
 
 async def latest_decisions(campaign_id: int) -> dict[str, ReviewDecision]:
@@ -103,4 +155,4 @@ async def latest_decisions(campaign_id: int) -> dict[str, ReviewDecision]:
     return latest
 
 
-__all__ = ["Decision", "ReviewDecision", "decide", "latest_decisions"]
+__all__ = ["Decision", "ReviewDecision", "decide", "decide_many", "latest_decisions"]
