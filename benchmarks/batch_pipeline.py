@@ -78,7 +78,7 @@ def main() -> int:
     def pipeline() -> bytes:
         received_at = datetime.datetime.now(datetime.UTC)
         items = decoder.decode(body).responses
-        rows = [ingestor.prepare_with(campaign, questionnaire, item, received_at) for item in items]
+        rows = [ingestor.prepare_with(campaign, questionnaire, item, received_at, 1)[0] for item in items]
         _, outcomes = plan_batch(rows, {})
         results = [
             BatchItemResult(

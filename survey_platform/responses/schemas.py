@@ -50,13 +50,24 @@ class BatchSubmission(Submission, forbid_unknown_fields=True, kw_only=True):
 _SUBMISSION_FIELDS = len(Submission.__struct_fields__)
 
 
+class IgnoredAnswer(msgspec.Struct):
+    """An answer that was sent but not stored, and why (e.g. its question was not asked: skip logic)."""
+
+    path: str
+    message: str
+
+
 class SubmissionResult(msgspec.Struct):
+    """The receipt of a stored response. ``ignored`` lists the answers that were sent but not stored because their
+    question (or matrix) was not relevant under the skip logic — said here, never dropped silently."""
+
     id: uuid.UUID
     campaign: str
     status: str
     eligible: bool
     quality_flags: list[str]
     received_at: datetime.datetime
+    ignored: list[IgnoredAnswer] = msgspec.field(default_factory=list)
 
 
 class ItemError(msgspec.Struct):

@@ -36,6 +36,7 @@ from survey_platform.responses.schemas import (
     BatchItemResult,
     BatchResult,
     BatchSubmission,
+    IgnoredAnswer,
     Submission,
     SubmissionResult,
     failed_item,
@@ -54,6 +55,7 @@ from survey_platform.storage.tables import Campaign, QuestionnaireVersion, Surve
 from survey_platform.storage.writer import GroupCommitWriter, ResponseRow, StoredSummary, WriteOutcome
 
 CAMPAIGN_CACHE_SECONDS = 1.0
+NOT_ASKED = "问题不适用（跳过逻辑），答案未保存 / not asked under the skip logic: this answer was not stored"
 BATCH_YIELD_EVERY = 50
 
 
@@ -151,8 +153,9 @@ class Ingestor:
         submission: Submission,
         received_at: datetime.datetime,
         submitted_by: int | None,
-    ) -> ResponseRow:
-        """Validate one submission (every bad field reported) and build its row (pure: no I/O, no awaiting).
+    ) -> tuple[ResponseRow, tuple[str, ...]]:
+        """Validate one submission (every bad field reported) and build its row (pure: no I/O, no awaiting);
+        returns the row and the answer keys left out because their question was not relevant.
 
         ``submitted_by``: the signed-in field account sending it (channel ``intercept``), or None for an anonymous
         citizen, who may only declare ``qr`` or ``online``.
@@ -184,7 +187,7 @@ class Ingestor:
             raise InvalidInput("答案无效 / the response is invalid", tuple(problems))
         flags = quality_flags(submission.submitted_at, received_at)
         status, reason = status_of(check.eligible, flags)
-        return ResponseRow(
+        row = ResponseRow(
             uuid=submission.id,
             campaign_id=campaign.id,
             city_code=submission.city or "",
@@ -203,6 +206,7 @@ class Ingestor:
             status_reason=reason,
             submitted_by=submitted_by,
         )
+        return row, check.dropped
 
     async def _context(
         self, code: str, principal: Principal
@@ -215,7 +219,7 @@ class Ingestor:
         except DomainError as error:
             return error
 
-    def result(self, stored: StoredSummary) -> SubmissionResult:
+    def result(self, stored: StoredSummary, dropped: Sequence[str] = ()) -> SubmissionResult:
         return SubmissionResult(
             id=stored.uuid,
             campaign=self._codes.get(stored.campaign_id, ""),
@@ -223,6 +227,7 @@ class Ingestor:
             eligible=stored.eligible,
             quality_flags=list(stored.quality_flags),
             received_at=stored.received_at,
+            ignored=[IgnoredAnswer(f"$.answers.{key}", NOT_ASKED) for key in dropped],
         )
 
     async def submit(
@@ -239,7 +244,7 @@ class Ingestor:
             if principal is not None:
                 await require_submitter(campaign.id, code, campaign.kind, principal)
             questionnaire = await self.catalog.get(campaign.questionnaire_version)
-            row = self.prepare_with(
+            row, dropped = self.prepare_with(
                 campaign,
                 questionnaire,
                 submission,
@@ -266,7 +271,7 @@ class Ingestor:
                 f"该编号已用于不同内容 / response {submission.id} was already stored with different content"
             )
         assert outcome.stored is not None
-        return outcome.kind == "created", self.result(outcome.stored)
+        return outcome.kind == "created", self.result(outcome.stored, dropped)
 
     async def _anonymous_slot(self, key: str, slot: str, submission: Submission) -> bool:
         """Take the submission's slot of the anonymous sender's hourly limit (named by its UUID, so concurrent
@@ -291,6 +296,7 @@ class Ingestor:
         received_at = datetime.datetime.now(datetime.UTC)
         results: list[BatchItemResult | None] = [None] * len(items)
         rows: list[ResponseRow] = []
+        dropped: list[tuple[str, ...]] = []
         positions: list[int] = []
         contexts: dict[str, tuple[CampaignContext, Questionnaire] | DomainError] = {}
         for index, item in enumerate(items):
@@ -302,12 +308,14 @@ class Ingestor:
                     context = contexts[item.campaign] = await self._context(item.campaign, principal)
                 if isinstance(context, DomainError):
                     raise context
-                rows.append(self.prepare_with(*context, item, received_at, principal.user_id))
+                row, ignored = self.prepare_with(*context, item, received_at, principal.user_id)
+                rows.append(row)
+                dropped.append(ignored)
                 positions.append(index)
             except DomainError as error:
                 results[index] = failed_item(index, item.id, error)
         outcomes: list[WriteOutcome] = await self.writer.write(rows) if rows else []
-        for index, outcome in zip(positions, outcomes, strict=True):
+        for index, outcome, ignored in zip(positions, outcomes, dropped, strict=True):
             if outcome.kind in ("conflict", "closed"):
                 error = (
                     closed_error(items[index].campaign, "closed")
@@ -321,7 +329,7 @@ class Ingestor:
                 index=index,
                 status=201 if outcome.kind == "created" else 200,
                 id=items[index].id,
-                result=self.result(outcome.stored),
+                result=self.result(outcome.stored, ignored),
             )
         final = [result for result in results if result is not None]
         created, replayed, failed = tally(final)

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from service_helpers import T0, field_account, headers_for, in_app, open_campaign, submission
+from service_helpers import GOOD, T0, field_account, headers_for, in_app, open_campaign, submission
 
 from survey_platform.storage.tables import SurveyResponse
 
@@ -172,3 +172,42 @@ async def test_hostile_bodies_get_clear_4xx(client: AsyncTestClient[Litestar]) -
         assert reply.status_code in allowed, (body[:40], reply.status_code, reply.text[:200])
         assert reply.headers["content-type"].startswith("application/problem+json")
     assert await stored_count(client) == 0
+
+
+async def test_answers_to_questions_not_asked_are_named_in_the_receipt(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    await open_campaign(client)
+    body = submission(
+        answers={**GOOD, "complaint": False, "complaint_result": 3}
+    )  # asked only after a complaint
+    reply = await client.post("/api/v1/campaigns/mini-2026/responses", json=body)
+    assert reply.status_code == 201, reply.text
+    assert [i["path"] for i in reply.json()["ignored"]] == ["$.answers.complaint_result"]
+    assert "not stored" in reply.json()["ignored"][0]["message"]
+    stored = await in_app(
+        client,
+        SurveyResponse.select(SurveyResponse.answers)
+        .where(SurveyResponse.uuid == uuid.UUID(body["id"]))
+        .first()
+        .run,
+    )
+    answers = (
+        stored["answers"]
+        if isinstance(stored["answers"], dict)
+        else __import__("json").loads(stored["answers"])
+    )
+    assert "complaint_result" not in answers
+    again = await client.post("/api/v1/campaigns/mini-2026/responses", json=body)  # a re-send says so again
+    assert again.status_code == 200 and [i["path"] for i in again.json()["ignored"]] == [
+        "$.answers.complaint_result"
+    ]
+    interviewer, _ = await field_account(client, "mini-2026")
+    item = {
+        **submission(answers={**GOOD, "complaint": False, "complaint_result": 3}),
+        "campaign": "mini-2026",
+    }
+    batch = await client.post("/api/v1/batch", json={"responses": [item]}, headers=interviewer)
+    assert [i["path"] for i in batch.json()["results"][0]["result"]["ignored"]] == [
+        "$.answers.complaint_result"
+    ]
