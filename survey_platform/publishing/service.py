@@ -10,6 +10,7 @@ it saw when it started, checked inside the storing transaction, and a unique (ca
 from __future__ import annotations
 
 import asyncio
+import collections
 import dataclasses
 import datetime
 import hashlib
@@ -335,8 +336,10 @@ def _media_type(name: str) -> str:
 
 # --------------------------------------------------------------------------------------------------------- reading
 
-# code → (results hash, recorded inputs, results): a release's numbers never change, so they are decoded once
-_CACHE: dict[str, tuple[str, ReleaseInputs, ReleaseResults]] = {}
+# code → (results hash, recorded inputs, results): a release's numbers never change, so they are decoded once;
+# the most recently read releases are kept (a national release decodes to tens of MB)
+_CACHE: collections.OrderedDict[str, tuple[str, ReleaseInputs, ReleaseResults]] = collections.OrderedDict()
+CACHED_RELEASES = 8
 
 
 def _summary_fields(row: dict[str, Any]) -> dict[str, Any]:
