@@ -670,7 +670,10 @@ class _Plan:
             )
         self.gates = gates
         self.interviewer = frozenset(
-            q.id for section in questionnaire.sections if section.filled_by == "interviewer" for q in section.questions
+            q.id
+            for section in questionnaire.sections
+            if section.filled_by == "interviewer"
+            for q in section.questions
         )
         """Questions of the sections filled by the interviewer (not asked in a self-completed response)."""
         self.ungated = {

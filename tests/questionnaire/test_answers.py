@@ -439,4 +439,6 @@ def test_filled_by_takes_only_its_two_values() -> None:
     broken = INTERVIEW_RECORD.replace("filled_by: interviewer", "filled_by: supervisor")
     result = load_text(broken, "record.yaml")
     assert result.questionnaire is None or result.problems
-    assert any("supervisor" in p.message and (p.line, p.column) == (13, 16) for p in result.problems), result.problems
+    assert any("supervisor" in p.message and (p.line, p.column) == (13, 16) for p in result.problems), (
+        result.problems
+    )
