@@ -234,7 +234,8 @@ function timeParts(value, kindName) {
 
 const formatDate = (y, m, d) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
 
-function temporalKey(kindName, value) {
+/** A string that orders like the instant `value` denotes (like temporal.py temporal_key); ExprEvalError "format" when malformed. */
+export function temporalKey(kindName, value) {
   if (kindName === 'date') return formatDate(...parseDate(value));
   if (kindName === 'time') {
     const [h, mi, s, f] = timeParts(value, 'time');
