@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import msgspec
 from jinja2 import Environment
 from litestar import Request, Response, get
-from litestar.params import QueryParameter
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 from markupsafe import Markup
 
@@ -135,9 +135,24 @@ def city_name(city: Any, language: str) -> str:
     return (city.name_en or city.name_zh) if language == "en" else city.name_zh
 
 
-@get(["/s/{campaign:str}", "/s/{campaign:str}/{city:str}"], name="survey", include_in_schema=False)
+@get("/s/{campaign:str}", name="survey_campaign", include_in_schema=False)
+async def campaign_survey_page(
+    request: Request[Any, Any, Any], campaign: FromPath[str], via: Via = None
+) -> Template:
+    """The survey of a campaign without cities, or the list of its cities."""
+    return await survey_page(request, campaign, None, via)
+
+
+@get("/s/{campaign:str}/{city:str}", name="survey", include_in_schema=False)
+async def city_survey_page(
+    request: Request[Any, Any, Any], campaign: FromPath[str], city: FromPath[str], via: Via = None
+) -> Template:
+    """The survey of a campaign for one of its cities."""
+    return await survey_page(request, campaign, city, via)
+
+
 async def survey_page(
-    request: Request[Any, Any, Any], campaign: str, city: str | None = None, via: Via = None
+    request: Request[Any, Any, Any], campaign: str, city: str | None, via: str | None
 ) -> Template:
     """The survey of ``campaign`` for ``city``: the questions (open), the city list (no city given), or the end."""
     found = await _survey_campaign(campaign, include_drafts=False)
@@ -187,7 +202,9 @@ async def _printed(
 
 
 @get("/admin/qr/{name:str}", name="qr_code", guards=[require("admin")], include_in_schema=False)
-async def qr_file(request: Request[Any, Any, Any], name: str, city: CityQuery = None) -> Response[bytes]:
+async def qr_file(
+    request: Request[Any, Any, Any], name: FromPath[str], city: CityQuery = None
+) -> Response[bytes]:
     """``{campaign}.svg`` or ``{campaign}.png``: the QR code of the survey link (with ``?via=qr``)."""
     code, _, kind = name.rpartition(".")
     if kind not in FILE_KINDS or not code:
@@ -214,7 +231,9 @@ def poster_context(campaign: Campaign, city_label: str, base: str, city: str | N
 
 
 @get("/admin/qr/{campaign:str}/poster", name="qr_poster", guards=[require("admin")], include_in_schema=False)
-async def qr_poster(request: Request[Any, Any, Any], campaign: str, city: CityQuery = None) -> Template:
+async def qr_poster(
+    request: Request[Any, Any, Any], campaign: FromPath[str], city: CityQuery = None
+) -> Template:
     """A printable A4 poster (print it from the browser): the campaign, the code and the privacy promise."""
     found, city = await _printed(request, campaign, city)
     place = await get_city(city) if city is not None else None
@@ -231,4 +250,4 @@ def standalone_poster(environment: Environment, context: dict[str, Any]) -> str:
     )
 
 
-ROUTES = (survey_page, qr_file, qr_poster)
+ROUTES = (campaign_survey_page, city_survey_page, qr_file, qr_poster)
