@@ -622,11 +622,14 @@ class Survey {
       this.serverErrors = {};
       return this.showSection(this.form.sectionOf[first.question].id, { showErrors: true });
     }
+    this.sending = true; // at once: a second tap in the same instant finds it set
+    const button = this.root.querySelector('#survey-next');
+    if (button) button.disabled = true;
     this.commitTime();
     this.visibleSince = null; // the time spent waiting for the server is nobody's section
     this.draft.outgoing = this.body(); // frozen: every retry sends exactly these bytes
     this.draft.cut = this.verdict.cutQuestion;
-    return this.save().then(() => this.send());
+    return this.save().then(() => this.transmit());
   }
 
   showSending(resumed) {
@@ -642,11 +645,16 @@ class Survey {
     if (this.draft && this.draft.outgoing && !this.sending) this.send();
   }
 
+  /** Send the frozen body again (the retry button, the `online` event, a timer, a reload with a pending send). */
   send() {
-    if (this.sending || !this.draft.outgoing) return Promise.resolve();
+    if (this.sending || !this.draft || !this.draft.outgoing) return Promise.resolve();
     this.sending = true;
+    return this.transmit();
+  }
+
+  transmit() {
     if (this.retryTimer) clearTimeout(this.retryTimer);
-    const button = this.root.querySelector('#survey-next') || this.root.querySelector('#survey-retry');
+    const button = this.root.querySelector('#survey-retry');
     if (button) button.disabled = true;
     if (this.screen !== 'sending') this.showSending(false);
     this.announce(this.t('survey.ui.sending'));
@@ -675,16 +683,23 @@ class Survey {
       this.serverErrors = {};
       let firstSection = null;
       const general = [];
+      const unasked = [];
       (reply.errors || []).forEach((problem) => {
         const found = questionOfPath(this.form, problem.path);
         const message = this.serverMessage(problem.message);
-        if (!found || !this.verdict.isRelevant(found.question)) {
-          general.push(message);
+        if (!found) {
+          if (general.indexOf(message) < 0) general.push(message); // not about an answer (the city, the times...)
+          return;
+        }
+        if (!this.verdict.isRelevant(found.question)) {
+          // a question this page does not ask: the server's view follows from the answers it names elsewhere
+          if (unasked.indexOf(message) < 0) unasked.push(message);
           return;
         }
         (this.serverErrors[found.question] = this.serverErrors[found.question] || []).push({ item: found.item, message });
         if (!firstSection) firstSection = this.form.sectionOf[found.question].id;
       });
+      if (!firstSection && !general.length) Array.prototype.push.apply(general, unasked);
       return this.save().then(() => {
         this.showSection(firstSection || this.draft.section || this.form.sections[0].id, { focus: false });
         const summary = this.root.querySelector('#error-summary');
