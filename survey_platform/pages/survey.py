@@ -28,6 +28,7 @@ from markupsafe import Markup
 from survey_platform.accounts.guards import require
 from survey_platform.campaigns.links import channel_of, survey_path, survey_url
 from survey_platform.campaigns.qr import qr_png, qr_svg
+from survey_platform.campaigns.recent import RecentReads
 from survey_platform.campaigns.schemas import Campaign
 from survey_platform.campaigns.service import get_campaign
 from survey_platform.pages.i18n import catalog
@@ -155,7 +156,8 @@ async def survey_page(
     request: Request[Any, Any, Any], campaign: str, city: str | None, via: str | None
 ) -> Template:
     """The survey of ``campaign`` for ``city``: the questions (open), the city list (no city given), or the end."""
-    found = await _survey_campaign(campaign, include_drafts=False)
+    cache: RecentReads = request.app.state.recent
+    found = await cache.get(("campaign", campaign), lambda: _survey_campaign(campaign, include_drafts=False))
     _check_city(found, city)
     language = language_of(request)
     if found.status != "open":
@@ -166,7 +168,7 @@ async def survey_page(
         return render(
             request, "survey/cities.html", campaign=found, links=links, via=via if via == "qr" else None
         )
-    place = await get_city(city) if city is not None else None
+    place = await cache.get(("city", city), lambda: get_city(city)) if city is not None else None
     questionnaire = await request.app.state.questionnaires.get(found.questionnaire_version)
     return render(
         request,

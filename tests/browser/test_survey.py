@@ -238,6 +238,7 @@ def test_a_citizen_completes_the_city_survey_once_whatever_happens(
     retry.wait_for()
     assert lost == [201] and len(posts) == 1
     assert page.get_by_text("Not delivered yet").is_visible()
+    page.evaluate("getSelection().removeAllRanges()")  # (a desktop double click selects text; a tap does not)
     check_screen(citizen, "unsent-en")
     retry.click()
     page.get_by_role("heading", name="Thank you for taking part!").wait_for()
