@@ -11,6 +11,7 @@ request leaves 127.0.0.1 and the Content Security Policy is never violated.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,11 @@ def survey_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
             }
             assert client.post("/api/v1/campaigns", json=campaign, headers=admin).status_code == 201
             assert client.post("/api/v1/campaigns/city-2026/open", headers=admin).status_code == 200
+            ended = {**campaign, "code": "city-2025", "name": "2025 年城市消费者满意度测评"}
+            assert client.post("/api/v1/campaigns", json=ended, headers=admin).status_code == 201
+            for step in ("open", "close"):
+                assert client.post(f"/api/v1/campaigns/city-2025/{step}", headers=admin).status_code == 200
+        server.admin = admin  # type: ignore[attr-defined]
         yield server
     finally:
         server.stop()
@@ -180,6 +186,7 @@ def test_a_citizen_completes_the_city_survey_once_whatever_happens(
     environment = {item: 7 for item in items("environment_matrix")}
     rate(page, "environment_matrix", environment)
     page.locator("#in-q_privacy_worry-3").check()
+    check_screen(citizen, "environment-zh-CN")
     next_button(page).click()
 
     # rights: skip logic shows the complaint matrix only after "yes"
@@ -344,6 +351,8 @@ def test_a_rejection_by_the_server_is_shown_beside_its_field(
     page.unroute(SUBMIT)
     next_button(page).click()  # unaltered this time
     page.get_by_role("heading", name="感谢您的时间").wait_for()
+    assert page.get_by_text("本调查仅面向在本市居住满6个月的居民").is_visible()
+    check_screen(citizen, "screened-end-zh-CN")
     rows = stored(survey_server)
     assert len(rows) == before + 1 and rows[-1]["status"] == "excluded"
 
@@ -437,3 +446,51 @@ def test_the_first_load_is_small(browser: Any, survey_server: LiveServer) -> Non
         assert total <= FIRST_LOAD_BUDGET, f"{total} bytes > {FIRST_LOAD_BUDGET}: {loaded}"
     finally:
         context.close()
+
+
+def test_the_city_list_the_end_of_a_campaign_and_the_poster(browser: Any, survey_server: LiveServer) -> None:
+    phone = browser.new_context(**PHONE)
+    try:
+        watch = watch_page(phone, survey_server.url, guard_routes=True)
+        page = watch.page
+        page.goto(watch.url("/s/city-2026?via=qr"))  # a campaign link without its city: choose one
+        link = page.get_by_role("link", name="无锡")
+        assert link.get_attribute("href") == "/s/city-2026/wuxi?via=qr"
+        check_screen(watch, "cities-zh-CN")
+        page.goto(watch.url("/s/city-2025/wuxi"))
+        assert page.get_by_text("本次调查已停止收集答卷").is_visible()
+        assert page.locator("#survey-root").count() == 0
+        check_screen(watch, "ended-zh-CN")
+        watch.assert_clean()
+    finally:
+        phone.close()
+
+    # the admin's poster, at desk size: one A4 page whose printed code reads back as the survey link
+    desk = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="zh-CN", extra_http_headers=survey_server.admin
+    )
+    try:
+        watch = watch_page(desk, survey_server.url, guard_routes=True)
+        page = watch.page
+        reply = page.goto(watch.url("/admin/qr/city-2026/poster?city=wuxi"))
+        assert reply is not None and reply.status == 200
+        assert page.locator("h1").inner_text() == CAMPAIGN_NAME
+        check_accessible(page)
+        shot = screenshot(page, "poster-zh-CN")
+        assert decode_image(shot) == [f"{survey_server.url}/s/city-2026/wuxi?via=qr"]
+        pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+        pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf))
+        boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+        assert pages == 1, f"the poster prints on {pages} pages"
+        assert boxes and all(abs(float(w) - 595.3) < 1.5 and abs(float(h) - 841.9) < 1.5 for w, h in boxes)
+        watch.assert_clean()
+    finally:
+        desk.close()
+
+
+def decode_image(path: Path) -> list[str]:
+    """The QR codes in an image, read by zxing-cpp."""
+    import zxingcpp
+    from PIL import Image
+
+    return [result.text for result in zxingcpp.read_barcodes(Image.open(path).convert("L"))]
