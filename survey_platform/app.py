@@ -35,6 +35,7 @@ from survey_platform.audits.controller import audit_router
 from survey_platform.bodies import NUL_MESSAGE, refuse_nul_in_json, split_path
 from survey_platform.campaigns.controller import CampaignController, QuestionnaireController
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.campaigns.recent import RecentReads
 from survey_platform.compression import compression_config
 from survey_platform.gc_tuning import tuned_collector
 from survey_platform.limits import SlidingWindowLimiter
@@ -315,6 +316,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             "questionnaires": catalog,
             "writer": writer,
             "ingestor": Ingestor(writer, catalog, settings, anonymous_responses),
+            "recent": RecentReads(),  # campaigns and cities as the survey pages read them (kept a second)
             "addresses": addresses,
             "login_failures": login_failures,
         }

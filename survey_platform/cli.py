@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "survey_platform.questionnaire.cli",
     "survey_platform.commands",
     "survey_platform.publishing.cli",
+    "survey_platform.campaigns.qr_cli",
 )
 
 EXIT_FAILED = 1

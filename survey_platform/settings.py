@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -66,6 +67,9 @@ class Settings:
     cookie_secure: str = "auto"
     # Salt for hashing client addresses in rate-limit keys (random per process when unset)
     address_salt: str = ""
+    # The public address of the survey pages (e.g. https://survey.example.org), encoded in QR codes and posters;
+    # empty: the address of the request (admin pages) — the `qr` command then needs --base-url
+    public_url: str = ""
     # `serve`: freeze the objects alive after start-up and collect garbage less often (see survey_platform/gc_tuning.py)
     gc_tuning: bool = True
 
@@ -117,6 +121,7 @@ class Settings:
                 f"SURVEY_COOKIE_SECURE={values['cookie_secure']!r}: expected auto, true or false"
             )
         values["cookie_secure"] = secure
+        values["public_url"] = public_url(str(values.get("public_url", "")))
         try:
             parse_networks(str(values.get("trusted_proxies", "")))
         except ProxyConfigError as error:
@@ -169,6 +174,7 @@ _ENV_FIELDS: dict[str, str] = {
     "SURVEY_COOKIE_SECURE": "cookie_secure",
     "SURVEY_ADDRESS_SALT": "address_salt",
     "SURVEY_GC_TUNING": "gc_tuning",
+    "SURVEY_PUBLIC_URL": "public_url",
 }
 
 
@@ -201,6 +207,21 @@ def _database_url(url: str) -> str:
             f"DATABASE_URL={url!r}: only postgresql://... is supported (SQLite is the default)"
         )
     return url
+
+
+def public_url(url: str, name: str = "SURVEY_PUBLIC_URL") -> str:
+    """``url`` without its trailing slash if it is an absolute http(s) address with no query or fragment ("" stays
+    ""); SettingsError naming ``name`` otherwise."""
+    text = url.strip()
+    if not text:
+        return ""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(
+            f"{name}={url!r}: expected an absolute http(s) address such as https://survey.example.org "
+            "(no query, no fragment)"
+        )
+    return text.rstrip("/")
 
 
 def _redis_url(url: str) -> str:

@@ -132,9 +132,10 @@ class CampaignController(Controller):
 async def _transition(
     request: Request[Any, Any, Any], code: str, action: str, principal: Principal | None
 ) -> Campaign:
-    """Move a campaign to its next status and drop the ingestor's cached view of it, so submissions see it now."""
+    """Move a campaign to its next status and drop the cached views of it, so submissions and pages see it now."""
     campaign = await service.transition(code, action, principal)
     request.app.state.ingestor.forget(code)
+    request.app.state.recent.forget("campaign", code)
     return campaign
 
 

@@ -3,6 +3,7 @@
 Templates live in ``templates/`` and extend ``base.html``. In a template:
 
 - ``{{ t("home.title") }}`` / ``{{ t("home.count", n=3) }}``: an interface string in the page's language;
+  ``{{ t_in("en", "home.title") }}`` in a given language (bilingual prints);
 - ``{{ static_url("css/site.css") }}``: the cache-busting URL of a static file (unknown files fail loudly);
 - ``{{ csrf_field() }}``: the hidden CSRF input of a form (empty without a session cookie); ``{{ csrf_meta() }}``
   (in the base layout) gives scripts the same token for their ``X-CSRF-Token`` header;
@@ -63,6 +64,11 @@ def _context_language(context: Mapping[str, Any]) -> str:
 @pass_context
 def _t(context: Mapping[str, Any], key: str, /, **params: Any) -> str:
     return translate(_context_language(context), key, **params)
+
+
+def _t_in(language: str, key: str, /, **params: Any) -> str:
+    """A string in a given language whatever the page's (a bilingual poster's second language)."""
+    return translate(language, key, **params)
 
 
 def _request_csrf_token(context: Mapping[str, Any]) -> str:
@@ -136,6 +142,7 @@ def make_environment(assets: AssetBundle, templates_dir: Path = TEMPLATES_DIR) -
     )
     environment.globals.update(
         t=_t,
+        t_in=_t_in,
         static_url=assets.url,
         csrf_field=_csrf_field,
         csrf_meta=_csrf_meta,

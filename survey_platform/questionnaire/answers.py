@@ -13,7 +13,9 @@ Rules (docs/questionnaire-format.md, "Answer sets"):
 * required applies only to relevant questions; a likert "don't know"/"not applicable" code is an answer;
 * a constraint evaluating to null is satisfied; an evaluation error of a constraint is a field error;
 * a failed screening question makes ``eligible`` false and every later question non-relevant;
-* calculations are computed here; a value sent for a calculation is replaced (an evaluation error gives null).
+* calculations are computed here; a value sent for a calculation is replaced (an evaluation error gives null);
+* a self-completed response (the respondent alone: QR code or online) is not asked the sections filled by the
+  interviewer (``filled_by: interviewer``): their questions are not relevant.
 
 Messages are bilingual, Chinese first: ``"中文 / English"``, and each says what was expected and what came
 (``"expected an integer 1–10 or one of dont_know, not_applicable, not the text '7'"``).
@@ -538,9 +540,16 @@ class _Env(Mapping[str, object]):
     """Question id -> value as expressions see it (null when not relevant), computed lazily and memoised.
 
     ``cut``: position (in document order) of the failed screening question; later questions are not relevant.
+    ``skipped``: questions not asked at all (the interviewer's sections of a self-completed response).
     """
 
-    def __init__(self, questionnaire: Questionnaire, accepted: Mapping[str, object], cut: int | None) -> None:
+    def __init__(
+        self,
+        questionnaire: Questionnaire,
+        accepted: Mapping[str, object],
+        cut: int | None,
+        skipped: frozenset[str] = frozenset(),
+    ) -> None:
         plan = _plan(questionnaire)
         self.plan = plan
         self.known = plan.known
@@ -551,7 +560,10 @@ class _Env(Mapping[str, object]):
         self.owner = plan.owner
         self._gates = plan.gates
         self._values: dict[str, object] = {}
+        self._skipped = skipped
         self._relevant: dict[str, bool] = dict(plan.ungated) if cut is None else {}
+        for key in skipped:
+            self._relevant[key] = False
         self._busy: set[str] = set()
 
     def __iter__(self) -> Iterator[str]:
@@ -610,6 +622,8 @@ class _Env(Mapping[str, object]):
         return found
 
     def _relevance(self, key: str) -> bool:
+        if key in self._skipped:
+            return False
         if self.cut is not None and self.order[key] > self.cut:
             return False
         for gate in self._gates[key]:
@@ -628,6 +642,7 @@ class _Plan:
         "coercers",
         "constraints",
         "gates",
+        "interviewer",
         "known",
         "names",
         "order",
@@ -654,6 +669,13 @@ class _Plan:
                 if expression is not None
             )
         self.gates = gates
+        self.interviewer = frozenset(
+            q.id
+            for section in questionnaire.sections
+            if section.filled_by == "interviewer"
+            for q in section.questions
+        )
+        """Questions of the sections filled by the interviewer (not asked in a self-completed response)."""
         self.ungated = {
             qid: True for qid, found in gates.items() if not found
         }  # relevant unless screened out
@@ -694,9 +716,11 @@ def _plan(questionnaire: Questionnaire) -> _Plan:
     return _PLANS.get(questionnaire, _Plan)
 
 
-def _screen(questionnaire: Questionnaire, accepted: Mapping[str, object]) -> tuple[int | None, _Env]:
+def _screen(
+    questionnaire: Questionnaire, accepted: Mapping[str, object], skipped: frozenset[str] = frozenset()
+) -> tuple[int | None, _Env]:
     """(cut, env): ``env`` is the uncut environment, memoised; it is exactly ``_Env(..., cut)`` when cut is None."""
-    env = _Env(questionnaire, accepted, None)
+    env = _Env(questionnaire, accepted, None, skipped)
     return _find_cut(env), env
 
 
@@ -720,8 +744,14 @@ def _find_cut(env: _Env) -> int | None:
 _CONTAINERS = (list, dict)
 
 
-def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]) -> AnswerCheck:
-    """Check an answer set (question id -> answer; a matrix answer is ``{item id: point or code}``)."""
+def validate_answers(
+    questionnaire: Questionnaire, answers: Mapping[str, object], *, self_completed: bool = False
+) -> AnswerCheck:
+    """Check an answer set (question id -> answer; a matrix answer is ``{item id: point or code}``).
+
+    ``self_completed``: the respondent answered alone (QR code, online), so the sections filled by the interviewer
+    were not asked: their questions are not relevant (not required; answers sent for them are dropped).
+    """
     errors = _Errors()
     if not isinstance(answers, Mapping):
         errors.add(
@@ -748,9 +778,10 @@ def validate_answers(questionnaire: Questionnaire, answers: Mapping[str, object]
         accepted[key] = coercer(value, paths[key], errors)
         if len(errors) > before:
             invalid.add(key)
-    cut, env = _screen(questionnaire, accepted)
+    skipped = plan.interviewer if self_completed else frozenset()
+    cut, env = _screen(questionnaire, accepted, skipped)
     if cut is not None:  # an eligible respondent keeps the screening environment and its memoised values
-        env = _Env(questionnaire, accepted, cut)
+        env = _Env(questionnaire, accepted, cut, skipped)
     values: dict[str, Any] = {}
     dropped: list[str] = []
     for question, qid, qtype, path, required, check, items in plan.steps:

@@ -709,6 +709,7 @@ class Builder:
                     self.label(section.get("description")),
                     relevant,
                     tuple(questions),
+                    section.get("filled_by", "respondent"),
                 )
             )
         root = self.root

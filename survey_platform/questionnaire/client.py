@@ -110,6 +110,7 @@ def client_json(q: Questionnaire) -> dict[str, Any]:
                 "title": _label(s.title),
                 "description": _label(s.description),
                 "relevant": _expr(s.relevant),
+                "filled_by": s.filled_by,
                 "questions": [_question(question) for question in s.questions],
             }
             for s in q.sections

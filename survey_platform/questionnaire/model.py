@@ -200,11 +200,15 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class Section:
+    """A group of questions. ``filled_by``: ``respondent``, or ``interviewer`` for an interview record that a
+    self-completed response (QR code, online) leaves out (:func:`.answers.validate_answers`)."""
+
     id: str
     title: Label | None
     description: Label | None
     relevant: Expression | None
     questions: tuple[Question, ...]
+    filled_by: str = "respondent"
 
 
 @dataclass(frozen=True, slots=True)

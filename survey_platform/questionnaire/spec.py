@@ -32,6 +32,7 @@ QUESTION_TYPES: tuple[str, ...] = (
 )
 SEVERITIES: tuple[str, ...] = ("critical", "major", "minor")
 KINDS: tuple[str, ...] = ("survey", "inspection")
+FILLED_BY: tuple[str, ...] = ("respondent", "interviewer")
 AGGREGATIONS: tuple[str, ...] = ("arithmetic", "geometric")
 
 
@@ -170,6 +171,12 @@ _obj(
     title=_f(LABEL, "Title."),
     description=_f(LABEL, "Text shown before the questions."),
     relevant=_f("expr", "Skip logic: the section is shown when this is true."),
+    filled_by=_f(
+        "enum",
+        "Who fills it in: respondent (default) or interviewer (an interview record, left out when the respondent "
+        "answers alone by QR code or online).",
+        values=FILLED_BY,
+    ),
     questions=_f("list", "Questions, in order.", of=_f("object", of="question"), required=True, min_items=1),
 )
 _obj(

@@ -5,13 +5,17 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import hashlib
-from collections.abc import Iterable
+import math
+from collections.abc import Collection, Iterable, Mapping
 
 import msgspec
 
 from survey_platform.storage.errors import FieldProblem
 
 CLOCK_SKEW_TOLERANCE = datetime.timedelta(minutes=10)
+MAX_SECTION_SECONDS = (
+    31 * 24 * 3600
+)  # a draft may be resumed days later; a section shown longer is a broken clock
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -99,6 +103,30 @@ def timing(
         )
         return None, problems
     return (submitted_at - started_at).total_seconds(), problems
+
+
+def paradata_problems(
+    sections: Mapping[str, float], section_ids: Collection[str], limit: float = MAX_SECTION_SECONDS
+) -> list[FieldProblem]:
+    """Times reported for sections the questionnaire does not have, and times outside 0..``limit`` seconds."""
+    problems: list[FieldProblem] = []
+    for name, seconds in sections.items():
+        path = f"$.paradata.sections.{name}"
+        if name not in section_ids:
+            problems.append(
+                FieldProblem(
+                    path, "unknown", f"问卷没有此部分 / the questionnaire has no section {name[:100]!r}"
+                )
+            )
+        elif not (math.isfinite(seconds) and 0 <= seconds <= limit):
+            problems.append(
+                FieldProblem(
+                    path,
+                    "range",
+                    f"用时应在 0 到 {limit} 秒之间 / expected seconds from 0 to {limit}, not {seconds}",
+                )
+            )
+    return problems
 
 
 def quality_flags(submitted_at: datetime.datetime | None, received_at: datetime.datetime) -> tuple[str, ...]:

@@ -11,12 +11,30 @@ import msgspec
 
 from survey_platform.audits.schemas import BatchAudit
 from survey_platform.places.schemas import CityCode
+from survey_platform.responses.rules import MAX_SECTION_SECONDS
 from survey_platform.storage.errors import DomainError
 
 Channel = Literal["intercept", "qr", "online"]
 # What an anonymous citizen may declare; a response sent by a signed-in field account is always "intercept".
 ANONYMOUS_CHANNELS: tuple[str, ...] = ("qr", "online")
 AnswerKey = Annotated[str, msgspec.Meta(max_length=100)]
+SectionId = Annotated[str, msgspec.Meta(max_length=100)]
+MAX_PARADATA_SECTIONS = 200
+
+
+class Paradata(msgspec.Struct, forbid_unknown_fields=True):
+    """How the response was filled in: ``sections`` maps a section id to the seconds it was on screen (summed over
+    visits; a section never shown is absent). Start and end are the submission's ``started_at``/``submitted_at``.
+    Each key must be a section of the questionnaire and each value 0 to 31 days in seconds
+    (``responses.rules.paradata_problems``, which names the section of a bad value)."""
+
+    sections: Annotated[
+        dict[SectionId, float],
+        msgspec.Meta(
+            max_length=MAX_PARADATA_SECTIONS,
+            description=f"section id -> seconds on screen (0 to {MAX_SECTION_SECONDS})",
+        ),
+    ] = msgspec.field(default_factory=dict)
 
 
 class Submission(msgspec.Struct, forbid_unknown_fields=True):
@@ -24,6 +42,8 @@ class Submission(msgspec.Struct, forbid_unknown_fields=True):
 
     ``channel``: how it was collected. Anonymous senders declare ``qr`` (scanned a campaign code) or ``online``
     (the default); responses sent by a signed-in interviewer are recorded as ``intercept`` with their account.
+    ``paradata``: time per section (stored with the response); left out of the body hash when not sent (UNSET), so
+    re-sends of responses made before it existed keep their hash.
     """
 
     id: uuid.UUID
@@ -34,6 +54,7 @@ class Submission(msgspec.Struct, forbid_unknown_fields=True):
     started_at: datetime.datetime | None = None
     submitted_at: datetime.datetime | None = None
     channel: Channel = "online"
+    paradata: Paradata | msgspec.UnsetType = msgspec.UNSET
 
 
 class BatchSubmission(Submission, forbid_unknown_fields=True, kw_only=True):

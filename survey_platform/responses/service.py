@@ -26,6 +26,7 @@ from survey_platform.questionnaire import Questionnaire, validate_answers
 from survey_platform.responses.rules import (
     CampaignContext,
     body_hash,
+    paradata_problems,
     quality_flags,
     scope_problems,
     status_of,
@@ -37,6 +38,7 @@ from survey_platform.responses.schemas import (
     BatchResult,
     BatchSubmission,
     IgnoredAnswer,
+    Paradata,
     Submission,
     SubmissionResult,
     failed_item,
@@ -172,7 +174,11 @@ class Ingestor:
         )
         duration, timing_problems = timing(submission.started_at, submission.submitted_at, received_at)
         problems.extend(timing_problems)
-        check = validate_answers(questionnaire, submission.answers)
+        paradata = submission.paradata if isinstance(submission.paradata, Paradata) else None
+        if paradata is not None:
+            problems.extend(paradata_problems(paradata.sections, [s.id for s in questionnaire.sections]))
+        # an anonymous citizen answers alone: the interviewer's sections were not asked
+        check = validate_answers(questionnaire, submission.answers, self_completed=submitted_by is None)
         problems.extend(FieldProblem(f"$.{error.path}", error.code, error.message) for error in check.errors)
         if submitted_by is None and submission.channel not in ANONYMOUS_CHANNELS:
             problems.append(
@@ -205,6 +211,7 @@ class Ingestor:
             status=status,
             status_reason=reason,
             submitted_by=submitted_by,
+            paradata_json=_JSON.encode(paradata).decode() if paradata is not None else None,
         )
         return row, check.dropped
 

@@ -131,6 +131,8 @@ class SurveyResponse(Table, tablename="response"):
     quality_flags = JSON(default="[]")
     status = Varchar(length=20, default="valid")
     status_reason = Varchar(length=300, default="")
+    # How it was filled in: {"sections": {section id: seconds on screen}} (None when the client sent none)
+    paradata = JSON(null=True, default=None)
 
 
 class CampaignAssignment(Table, tablename="campaign_assignment"):

@@ -51,6 +51,7 @@ PG_TYPES: dict[str, str] = {
     "status": "varchar",
     "status_reason": "varchar",
     "submitted_by": "int",
+    "paradata": "json",
 }
 COLUMNS: tuple[str, ...] = tuple(PG_TYPES)
 SUMMARY_SQL = "uuid, campaign, body_hash, status, eligible, quality_flags, received_at"
@@ -79,6 +80,7 @@ class ResponseRow(msgspec.Struct, frozen=True):
     status: str
     status_reason: str
     submitted_by: int | None = None
+    paradata_json: str | None = None  # {"sections": {section id: seconds}}, already JSON
 
     def summary(self) -> StoredSummary:
         return StoredSummary(
@@ -303,6 +305,7 @@ def _pg_record(row: ResponseRow) -> dict[str, object]:
     record = dict(zip(COLUMNS, _column_values(row, _aware), strict=True))
     record["answers"] = msgspec.Raw(row.answers_json.encode())  # already JSON: embedded, not re-quoted
     record["quality_flags"] = row.quality_flags  # a JSON array inside the batch, not JSON text
+    record["paradata"] = msgspec.Raw(row.paradata_json.encode()) if row.paradata_json is not None else None
     return record
 
 

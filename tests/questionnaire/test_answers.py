@@ -395,3 +395,50 @@ def test_client_json_carries_compiled_expressions() -> None:
     assert relevant["ast"] == ["=", ["ref", "chk_forced_follow"], True]
     assert questions["chk_forced_follow"]["check"]["severity"] == "critical"
     assert data["content_hash"] == q.content_hash and data["index"] == q.index_tree()
+
+
+INTERVIEW_RECORD = """
+id: with_record
+version: 1
+kind: survey
+title: 带访问记录
+defaults: {required: true}
+sections:
+  - id: main
+    questions:
+      - {id: q_age, type: integer, label: 年龄, min: 18}
+      - {id: q_old, type: calculate, calculation: "${q_age} >= 60"}
+  - id: record
+    filled_by: interviewer
+    questions:
+      - {id: q_mode, type: single_choice, label: 方式, choices: [{code: street, label: 街头}, {code: home, label: 入户}]}
+      - {id: q_note, type: text, label: 备注, relevant: "${q_mode} = 'street'"}
+"""
+
+
+def test_a_self_completed_response_is_not_asked_the_interviewers_sections() -> None:
+    result = load_text(INTERVIEW_RECORD, "record.yaml")
+    assert not result.problems, result.problems
+    q = result.questionnaire
+    assert [s.filled_by for s in q.sections] == ["respondent", "interviewer"]
+    assert [s["filled_by"] for s in q.to_client_json()["sections"]] == ["respondent", "interviewer"]
+    # an interviewer must fill in the record (required as ever) ...
+    assert errors(validate_answers(q, {"q_age": 61})) == [("answers.q_mode", "required")]
+    # ... a respondent answering alone never sees it: not required, and anything sent for it is dropped
+    alone = validate_answers(q, {"q_age": 61}, self_completed=True)
+    assert alone.errors == () and alone.values == {"q_age": 61, "q_old": True}
+    sent = validate_answers(q, {"q_age": 61, "q_mode": "street", "q_note": "x"}, self_completed=True)
+    assert sent.errors == () and sent.dropped == ("q_mode", "q_note") and "q_mode" not in sent.values
+    # what is sent is still type-checked
+    assert errors(validate_answers(q, {"q_age": 61, "q_mode": "car"}, self_completed=True)) == [
+        ("answers.q_mode", "choice")
+    ]
+
+
+def test_filled_by_takes_only_its_two_values() -> None:
+    broken = INTERVIEW_RECORD.replace("filled_by: interviewer", "filled_by: supervisor")
+    result = load_text(broken, "record.yaml")
+    assert result.questionnaire is None or result.problems
+    assert any("supervisor" in p.message and (p.line, p.column) == (13, 16) for p in result.problems), (
+        result.problems
+    )

@@ -47,6 +47,11 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
         ("GET", "/privacy", None, ALL, {"anonymous": 200}),
         ("GET", "/lang", None, ALL, {"anonymous": 400}),
         ("GET", "/static/" + "0" * 64, None, ALL, {"anonymous": 404}),
+        # the citizen survey is public (an inspection campaign has none); its QR codes and posters are for admins
+        ("GET", "/s/qr-2026", None, ALL, {"anonymous": 404, "admin": 404}),
+        ("GET", "/s/nope/taiyuan", None, ALL, {"anonymous": 404}),
+        ("GET", "/admin/qr/qr-2026.png", None, ADMIN, {"admin": 404}),
+        ("GET", "/admin/qr/qr-2026/poster", None, ADMIN, {"admin": 404}),
         ("POST", "/api/v1/auth/login", {"username": "nobody", "password": "wrong-password"}, set(), {}),
         ("POST", "/api/v1/auth/logout", None, SIGNED_IN, {}),
         ("GET", "/api/v1/auth/me", None, SIGNED_IN, {}),
@@ -155,7 +160,7 @@ def _template(path: str) -> str:
         if (
             part.isdigit()
             or len(part) in (36, 64)
-            or part in {"taiyuan", "nowhere", "nope", "qr-2026", "cities.csv"}
+            or part in {"taiyuan", "nowhere", "nope", "qr-2026", "qr-2026.png", "cities.csv"}
         ):
             parts.append("{}")
         else:

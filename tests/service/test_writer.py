@@ -121,7 +121,8 @@ async def test_writer_classifies_resends_and_conflicts_in_and_across_batches(
 
 
 async def test_a_large_group_is_written_whole_across_insert_chunks(settings: Settings) -> None:
-    """More rows than one multi-row INSERT holds (SQLite: 250 per statement), each row's own values kept."""
+    """More rows than one multi-row INSERT holds (SQLite: 250 per statement), each row's own values kept (paradata
+    too: through COPY and, for the second batch that holds stored UUIDs, through PostgreSQL's insert-or-skip)."""
     count = 2 * SQLITE_INSERT_CHUNK + 17
     async with AsyncTestClient(app=create_app(settings)) as client:
         await open_campaign(client)
@@ -135,23 +136,37 @@ async def test_a_large_group_is_written_whole_across_insert_chunks(settings: Set
                     answers_json=f'{{"q_overall": {index % 11}}}',
                     quality_flags=("speeding",) if index % 3 == 0 else (),
                     status="flagged" if index % 3 == 0 else "valid",
+                    paradata_json=f'{{"sections": {{"main": {index}.5}}}}' if index % 2 else None,
                 )
                 for index in range(count)
             ]
             first = await writer.write(rows)
-            again = await writer.write([*rows[:: SQLITE_INSERT_CHUNK // 2], _row(campaign)])
+            late = _row(campaign, paradata_json='{"sections": {"main": 7.25, "extra": 0}}')
+            again = await writer.write([*rows[:: SQLITE_INSERT_CHUNK // 2], late])
+            rows.append(late)
             stored = await SurveyResponse.select(
                 SurveyResponse.uuid,
                 SurveyResponse.answers,
                 SurveyResponse.status,
                 SurveyResponse.quality_flags,
+                SurveyResponse.paradata,
             ).output(load_json=True)
             expected = {
-                str(row.uuid): (json.loads(row.answers_json), row.status, list(row.quality_flags))
+                str(row.uuid): (
+                    json.loads(row.answers_json),
+                    row.status,
+                    list(row.quality_flags),
+                    json.loads(row.paradata_json) if row.paradata_json else None,
+                )
                 for row in rows
             }
             found = {
-                str(record["uuid"]): (record["answers"], record["status"], record["quality_flags"])
+                str(record["uuid"]): (
+                    record["answers"],
+                    record["status"],
+                    record["quality_flags"],
+                    record["paradata"],
+                )
                 for record in stored
             }
             assert set(found) >= set(expected)

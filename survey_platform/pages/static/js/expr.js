@@ -21,6 +21,8 @@ export const DEFAULT_CAPS = Object.freeze({
 });
 
 const MAX_SAFE = 2 ** 53;
+// Object.hasOwn and ?? are left out for the older in-app browsers where QR codes open (Chrome < 93, iOS < 15.4).
+const hasOwn = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
 const MAX_ADD_DAYS = 3660000;
 const KIND_ZH = { null: '空值', number: '数值', string: '文本', boolean: '布尔值', list: '列表', geopoint: '地理位置' };
 
@@ -234,7 +236,8 @@ function timeParts(value, kindName) {
 
 const formatDate = (y, m, d) => `${pad(y, 4)}-${pad(m, 2)}-${pad(d, 2)}`;
 
-function temporalKey(kindName, value) {
+/** A string that orders like the instant `value` denotes (like temporal.py temporal_key); ExprEvalError "format" when malformed. */
+export function temporalKey(kindName, value) {
   if (kindName === 'date') return formatDate(...parseDate(value));
   if (kindName === 'time') {
     const [h, mi, s, f] = timeParts(value, 'time');
@@ -459,11 +462,11 @@ class RegexParser {
     if (this.pos >= this.text.length) throw new RegexSyntaxError(at, "末尾的 '\\' 没有转义任何字符", "trailing '\\'");
     const char = this.text[this.pos];
     this.pos += 1;
-    if (Object.hasOwn(CLASS_ESCAPES, char)) {
+    if (hasOwn(CLASS_ESCAPES, char)) {
       const [ranges, negated] = CLASS_ESCAPES[char];
       return [negated ? complement(ranges) : ranges, false];
     }
-    if (Object.hasOwn(SIMPLE_ESCAPES, char)) {
+    if (hasOwn(SIMPLE_ESCAPES, char)) {
       const code = SIMPLE_ESCAPES[char];
       return [[[code, code]], true];
     }
@@ -664,7 +667,7 @@ class Evaluation {
       if (typeof node === 'number' && Number.isFinite(node)) return node;
       throw malformed(JSON.stringify(node));
     }
-    const handler = typeof node[0] === 'string' && Object.hasOwn(HANDLERS, node[0]) ? HANDLERS[node[0]] : null;
+    const handler = typeof node[0] === 'string' && hasOwn(HANDLERS, node[0]) ? HANDLERS[node[0]] : null;
     if (handler === null) throw malformed(JSON.stringify(node).slice(0, 40));
     return handler(this, node, depth + 1);
   }
@@ -676,7 +679,7 @@ class Evaluation {
   answer(name) {
     const answers = this.answers;
     if (answers instanceof Map) return answers.has(name) ? answers.get(name) : null;
-    return answers !== null && typeof answers === 'object' && Object.hasOwn(answers, name) ? answers[name] : null;
+    return answers !== null && typeof answers === 'object' && hasOwn(answers, name) ? answers[name] : null;
   }
 }
 
@@ -939,7 +942,7 @@ function geo(ev, node, depth) {
   const value = ev.eval(node[1], depth);
   if (value === null) return null;
   if (kind(value) !== 'geopoint') throw typeError(`${node[0]}()`, '地理位置', 'a geopoint', value);
-  const part = input(Object.hasOwn(value, node[0]) ? value[node[0]] : null);
+  const part = input(hasOwn(value, node[0]) ? value[node[0]] : null);
   if (part !== null && !isNumber(part)) throw typeError(`${node[0]}()`, '数值坐标', 'a numeric coordinate', part);
   return part;
 }
@@ -970,7 +973,7 @@ export function evaluate(compiled, answers, { this: thisValue = null, maxSteps =
   if (compiled.caps && typeof compiled.caps === 'object') {
     for (const key of Object.keys(DEFAULT_CAPS)) if (Number.isInteger(compiled.caps[key])) caps[key] = compiled.caps[key];
   }
-  const evaluation = new Evaluation(answers, thisValue, caps, maxSteps ?? caps.max_steps);
+  const evaluation = new Evaluation(answers, thisValue, caps, maxSteps === undefined || maxSteps === null ? caps.max_steps : maxSteps);
   try {
     return evaluation.eval(compiled.ast, 1);
   } catch (error) {
