@@ -147,7 +147,9 @@ def _load_demo_if_empty(settings: Settings) -> None:
         return await database_is_empty()
 
     if not _with_database(empty):
-        console.print("数据库已有数据，不装入演示 / the database already holds data: the demo is not loaded again")
+        console.print(
+            "数据库已有数据，不装入演示 / the database already holds data: the demo is not loaded again"
+        )
         return
     console.print("首次启动：装入演示数据 / first start: loading the demo campaign …")
     print_demo(run_demo(settings, DEMO_CITIES, DEMO_PER_CITY, DEMO_SEED), settings)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import msgspec
 
+from scoring.sample_size import DEFAULT_MIN_SAMPLE
 from survey_platform.accounts.service import Principal, create_account
 from survey_platform.audits.photos import store_photo
 from survey_platform.audits.schemas import AuditSubmission, Location
@@ -109,11 +110,18 @@ async def _survey_campaign(
     ingestor: Ingestor,
     catalog: QuestionnaireCatalog,
     progress: Progress,
+    min_sample: int,
 ) -> str:
     """Create, staff and open a survey campaign, submit its interviews, review them, close and publish it."""
     admin = people["admin"][0]
     await create_campaign(
-        CampaignIn(code=survey.code, name=survey.name, questionnaire_version=version, cities=list(cities)),
+        CampaignIn(
+            code=survey.code,
+            name=survey.name,
+            questionnaire_version=version,
+            cities=list(cities),
+            min_sample_per_city=min_sample,
+        ),
         admin,
     )
     await assignments.assign(survey.code, "interviewer", [p.user_id for p in people["interviewer"]], admin)
@@ -280,9 +288,12 @@ async def load_demo(
     cities: int = 100,
     per_city: int = 600,
     seed: int = 2025,
+    min_sample: int = DEFAULT_MIN_SAMPLE,
     progress: Progress = lambda _phase, _advance, _total: None,
 ) -> DemoResult:
-    """Build and load the demo into an empty database (see the module docstring); returns what to print."""
+    """Build and load the demo into an empty database (see the module docstring); returns what to print.
+    ``min_sample`` is the survey campaigns' minimum sample per city (a smaller demo needs a lower one for its
+    cities to be ranked)."""
     survey_version = await _version_id("city_satisfaction")
     inspection_version = await _version_id("qr_code_inspection")
     survey_q = await catalog.get(survey_version)
@@ -319,7 +330,9 @@ async def load_demo(
         for survey in (demo.previous, demo.current):
             if survey is not None:
                 made.append(
-                    await _survey_campaign(survey, codes, survey_version, people, ingestor, catalog, progress)
+                    await _survey_campaign(
+                        survey, codes, survey_version, people, ingestor, catalog, progress, min_sample
+                    )
                 )
     finally:
         await writer.stop()
