@@ -277,6 +277,13 @@ async def _trend(
     return city_points, national_points, [r.release for r in chosen]
 
 
+def _trend_rows(city: list[tuple[str, Any, Any, Any]], national: list[tuple[str, Any, Any, Any]]) -> list[Any]:
+    """(release label, the city's point or None, the national point or None), in the releases' order."""
+    labels = list(dict.fromkeys([p[0] for p in national] + [p[0] for p in city]))
+    here, there = {p[0]: p for p in city}, {p[0]: p for p in national}
+    return [(name, here.get(name), there.get(name)) for name in labels]
+
+
 @get("/releases/{release:str}/cities/{city:str}", name="release_city", include_in_schema=False)
 async def city_page(
     request: Request[Any, Any, Any], release: FromPath[str], city: FromPath[str]
@@ -334,8 +341,7 @@ async def city_page(
             city=detail,
             name=name,
             n_ranked=sum(1 for r in results.rankings.cities if r.ranked) if results.rankings else 0,
-            trend_points=city_points,
-            national_points=national_points,
+            trend_rows=_trend_rows(city_points, national_points),
             trend_chart=trend_svg,
             quadrant_chart=quadrant_svg,
             diff_chart=diff_svg,
