@@ -277,7 +277,9 @@ async def _trend(
     return city_points, national_points, [r.release for r in chosen]
 
 
-def _trend_rows(city: list[tuple[str, Any, Any, Any]], national: list[tuple[str, Any, Any, Any]]) -> list[Any]:
+def _trend_rows(
+    city: list[tuple[str, Any, Any, Any]], national: list[tuple[str, Any, Any, Any]]
+) -> list[Any]:
     """(release label, the city's point or None, the national point or None), in the releases' order."""
     labels = list(dict.fromkeys([p[0] for p in national] + [p[0] for p in city]))
     here, there = {p[0]: p for p in city}, {p[0]: p for p in national}
