@@ -189,7 +189,7 @@ def trend(
     t: Translate,
 ) -> str:
     """A city's score over releases (label, score, low, high), with the national figure as a second series."""
-    categories = [p[0] for p in points]
+    categories = list(dict.fromkeys([p[0] for p in national] + [p[0] for p in points]))  # releases in order
     series = [
         TrendSeries(city_label, [TrendPoint(c, s, lo, hi) for c, s, lo, hi in points]),
         TrendSeries(t("chart.national"), [TrendPoint(c, s, lo, hi) for c, s, lo, hi in national]),

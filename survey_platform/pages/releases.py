@@ -106,6 +106,7 @@ def _common(stored: StoredRelease, language: str, section: str) -> dict[str, Any
         "labels": node_labels(stored.results.tree, language),
         "dimensions": dimension_ids(stored.results.tree),
         "human_size": human_size,
+        "sep": "：" if language == "zh-CN" else ": ",
     }
 
 

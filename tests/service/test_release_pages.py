@@ -122,7 +122,7 @@ async def test_release_pages_over_a_real_release(release_settings: Settings) -> 
             assert cell == expected, "a rank is written with its rank set"
         assert _rank_cells(body)[-1] == "未排名"
         assert "未排名的城市" in text
-        assert f"{small['name_zh']}: 样本量 9 低于最低样本量 {MIN_SAMPLE}" in text
+        assert f"{small['name_zh']}：样本量 9 低于最低样本量 {MIN_SAMPLE}" in text
         english_body = (await client.get(f"{base}/rankings", cookies={"lang": "en"})).text
         for row, cell in zip(ranked, _rank_cells(english_body), strict=False):
             assert cell.startswith(f"rank {row['rank']}")
@@ -150,7 +150,7 @@ async def test_release_pages_over_a_real_release(release_settings: Settings) -> 
 
         # the city page of the unranked city, its province, methodology, data
         city_page = _text((await client.get(f"{base}/cities/{small['code']}")).text)
-        assert f"未排名: 样本量 9 低于最低样本量 {MIN_SAMPLE}" in city_page
+        assert f"未排名：样本量 9 低于最低样本量 {MIN_SAMPLE}" in city_page
         assert "收集的问卷 9" in city_page
         province_page = await client.get(f"{base}/provinces/{urllib.parse.quote(province)}")
         assert province_page.status_code == 200 and province in province_page.text
