@@ -73,7 +73,7 @@ def page_paths(data_dir: Path) -> list[str]:
 def fetch(port: int, path: str, encoding: str) -> tuple[int, bytes, dict[str, str]]:
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Accept-Encoding": encoding})
     with urllib.request.urlopen(request, timeout=120) as reply:
-        return reply.status, reply.read(), dict(reply.headers)
+        return reply.status, reply.read(), {k.lower(): v for k, v in reply.headers.items()}
 
 
 def main() -> int:
@@ -139,7 +139,7 @@ def main() -> int:
             assert status == 200, (path, status)
         _, zipped, headers = fetch(port, f"/releases/{SURVEY}/rankings", "gzip")
         _, plain, _ = fetch(port, f"/releases/{SURVEY}/rankings", "identity")
-        assert headers.get("Content-Encoding") == "gzip"
+        assert headers.get("content-encoding") == "gzip", headers
         assert gzip.decompress(zipped) == plain
 
         rotation = [_get(p) for p in paths]

@@ -69,6 +69,17 @@ def current_releases(releases: Sequence[ReleaseSummary]) -> dict[str, ReleaseSum
     return latest
 
 
+def newest_release_first(campaigns: Sequence[Campaign], headlines: dict[str, Headline]) -> list[Campaign]:
+    """Campaigns with a release, newest release first (this year's results before last year's), then the others
+    in their order."""
+    released = sorted(
+        (c for c in campaigns if c.code in headlines),
+        key=lambda c: headlines[c.code].created_at,
+        reverse=True,
+    )
+    return released + [c for c in campaigns if c.code not in headlines]
+
+
 async def _headline(pages: ReleasePages, summary: ReleaseSummary) -> Headline:
     async def read() -> Headline:
         results = (await get_release(summary.release)).results
@@ -100,10 +111,14 @@ async def home(request: Request[Any, Any, Any]) -> Template:
     current = current_releases(await pages.releases())
     headlines = {c.code: await _headline(pages, current[c.code]) for c in campaigns if c.code in current}
     language = language_of(request)
+    groups = [
+        (status, newest_release_first(members, headlines))
+        for status, members in campaigns_by_status(campaigns)
+    ]
     return render(
         request,
         "home.html",
-        groups=campaigns_by_status(campaigns),
+        groups=groups,
         headlines=headlines,
         bi=lambda text: bilingual(text, language),
     )

@@ -68,10 +68,10 @@ def _not_found(what: str) -> NotFound:
     return NotFound(f"{what} 不存在 / {what} not found")
 
 
-async def _stored(pages: ReleasePages, code: str) -> StoredRelease:
+async def _known(pages: ReleasePages, code: str) -> None:
+    """Refuse an unknown release before anything else (from the release-list snapshot, no query)."""
     if await pages.summary(code) is None:
         raise _not_found(f"release {code}")
-    return await get_release(code)
 
 
 def _here(path: str, params: dict[str, str] | None = None) -> str:
@@ -141,9 +141,10 @@ async def release_overview(request: Request[Any, Any, Any], release: FromPath[st
     """A release's overview: headline figures with intervals, claims, notes and the way into its pages."""
     pages = release_pages(request)
     language = language_of(request)
-    stored = await _stored(pages, release)
+    await _known(pages, release)
 
     async def render() -> str:
+        stored = await get_release(release)
         results = stored.results
         claims = {"top": [c for c in results.claims if c.kind == "top"], "bottom": []}
         claims["bottom"] = [c for c in results.claims if c.kind == "bottom"]
@@ -173,13 +174,14 @@ async def rankings_page(
     """The rankings: scores with intervals, ranks with their sets, tiers, n, change; sortable, by province."""
     pages = release_pages(request)
     language = language_of(request)
-    stored = await _stored(pages, release)
-    rankings = stored.results.rankings
-    if rankings is None:
-        raise _not_found(f"rankings of release {release}")
-    query = rankings_query(sort, order, province, province_names(rankings.cities))
+    await _known(pages, release)
 
     async def render() -> str:
+        stored = await get_release(release)
+        rankings = stored.results.rankings
+        if rankings is None:
+            raise _not_found(f"rankings of release {release}")
+        query = rankings_query(sort, order, province, province_names(rankings.cities))
         t = _translator(language)
         results = stored.results
         changes = changes_by_city(results)
@@ -218,7 +220,7 @@ async def rankings_page(
             ),
         )
 
-    return await pages.page(request, ("rankings", release, query), language, render)
+    return await pages.page(request, ("rankings", release, sort, order, province), language, render)
 
 
 async def _questionnaire(request: Request[Any, Any, Any], stored: StoredRelease) -> Questionnaire | None:
@@ -294,12 +296,13 @@ async def city_page(
     """One city: its figures against the national ones, drivers (四分图), rank robustness, sample, trend."""
     pages = release_pages(request)
     language = language_of(request)
-    stored = await _stored(pages, release)
-    detail = city_detail(stored.results, city)
-    if detail is None:
-        raise _not_found(f"city {city} in release {release}")
+    await _known(pages, release)
 
     async def render() -> str:
+        stored = await get_release(release)
+        detail = city_detail(stored.results, city)
+        if detail is None:
+            raise _not_found(f"city {city} in release {release}")
         t = _translator(language)
         results = stored.results
         questionnaire = await _questionnaire(request, stored)
@@ -365,12 +368,13 @@ async def province_page(
     """One province: its cities, its population-weighted figure with interval, its standing among provinces."""
     pages = release_pages(request)
     language = language_of(request)
-    stored = await _stored(pages, release)
-    result = province_result(stored.results, province)
-    if result is None:
-        raise _not_found(f"province {province} in release {release}")
+    await _known(pages, release)
 
     async def render() -> str:
+        stored = await get_release(release)
+        result = province_result(stored.results, province)
+        if result is None:
+            raise _not_found(f"province {province} in release {release}")
         t = _translator(language)
         results = stored.results
         rows = [r for r in (results.rankings.cities if results.rankings else []) if r.province == province]
@@ -406,12 +410,13 @@ async def inspections_page(request: Request[Any, Any, Any], release: FromPath[st
     """Problem rates by city and venue category with intervals; named businesses, their violations and the law."""
     pages = release_pages(request)
     language = language_of(request)
-    stored = await _stored(pages, release)
-    inspections = stored.results.inspections
-    if inspections is None:
-        raise _not_found(f"inspection results of release {release}")
+    await _known(pages, release)
 
     async def render() -> str:
+        stored = await get_release(release)
+        inspections = stored.results.inspections
+        if inspections is None:
+            raise _not_found(f"inspection results of release {release}")
         t = _translator(language)
         city_names = {r.group: label(r.label_zh, r.label_en, language) for r in inspections.by_city} | {
             c.code: label(c.name_zh, c.name_en, language) for c in stored.inputs.cities
@@ -453,9 +458,10 @@ async def methodology_page(request: Request[Any, Any, Any], release: FromPath[st
     """How the release was computed, generated from its questionnaire, method settings and inputs."""
     pages = release_pages(request)
     language = language_of(request)
-    stored = await _stored(pages, release)
+    await _known(pages, release)
 
     async def render() -> str:
+        stored = await get_release(release)
         questionnaire = await _questionnaire(request, stored)
         questions, choices = _variable_labels(questionnaire, language)
         cities = {c.code: c for c in stored.inputs.cities}
@@ -487,15 +493,17 @@ async def data_page(request: Request[Any, Any, Any], release: FromPath[str]) -> 
     """The release's open-data files, with every column documented from its ``datapackage.json``."""
     pages = release_pages(request)
     language = language_of(request)
-    stored = await _stored(pages, release)
-
-    async def read_descriptor() -> bytes | None:
-        try:
-            return (await release_file(release, "datapackage.json"))[1]
-        except NotFound:
-            return None
+    await _known(pages, release)
 
     async def render() -> str:
+        stored = await get_release(release)
+
+        async def read_descriptor() -> bytes | None:
+            try:
+                return (await release_file(release, "datapackage.json"))[1]
+            except NotFound:
+                return None
+
         descriptor = await pages.remember(("datapackage", release), read_descriptor)
         description, resources = datapackage_docs(descriptor, language) if descriptor else ("", [])
         files = {f.name: f for f in stored.meta.files}
