@@ -92,7 +92,7 @@ def test_home_shows_the_current_releases_with_their_headline(watched_demo: Watch
 
 
 def _row_scores(page: Any) -> list[float]:
-    cells = page.locator("table.rankings tbody tr td:nth-child(3) .score").all_inner_texts()
+    cells = page.locator("table.rankings tbody tr td.number .score").all_inner_texts()
     return [float(c) for c in cells]
 
 
