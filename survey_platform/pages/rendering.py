@@ -7,7 +7,7 @@ Templates live in ``templates/`` and extend ``base.html``. In a template:
 - ``{{ static_url("css/site.css") }}``: the cache-busting URL of a static file (unknown files fail loudly);
 - ``{{ csrf_field() }}``: the hidden CSRF input of a form (empty without a session cookie); ``{{ csrf_meta() }}``
   (in the base layout) gives scripts the same token for their ``X-CSRF-Token`` header;
-- filters ``number(digits)``, ``percent(digits)`` (of a fraction) and ``date`` in the page's language.
+- filters ``number(digits)``, ``signed(digits)`` (a difference with its sign), ``percent(digits)`` (of a fraction) and ``date`` in the page's language.
 
 Handlers return :func:`render` (a Litestar ``Template`` response with the page language in its context).
 """
@@ -100,8 +100,8 @@ def _csrf_meta(context: Mapping[str, Any]) -> Markup:
 def _switch_url(context: Mapping[str, Any]) -> str:
     """The language switch's link: back to this page (path and query) in the other language."""
     request = context.get("request")
-    here = "/"
-    if request is not None:
+    here = context.get("here") or "/"  # a page may give its canonical address (stored pages: one per address)
+    if request is not None and not context.get("here"):
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     query = urllib.parse.urlencode({"to": other_language(_context_language(context)), "next": here})
     return f"/lang?{query}"
@@ -112,6 +112,16 @@ def format_number(value: float | int | None, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return f"{value:,.{digits}f}"
+
+
+def format_signed(value: float | None, digits: int = 1) -> str:
+    """A difference with its sign: ``1.83`` → ``"+1.8"``, ``-0.04`` → ``"−0.0"``; missing → ``"—"``."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    text = f"{abs(value):,.{digits}f}"
+    if float(text.replace(",", "")) == 0:
+        return f"±{text}"
+    return f"+{text}" if value > 0 else f"−{text}"
 
 
 def format_percent(value: float | None, digits: int = 1) -> str:
@@ -150,7 +160,9 @@ def make_environment(assets: AssetBundle, templates_dir: Path = TEMPLATES_DIR) -
         other_language=other_language,
         LANGUAGES=LANGUAGES,
     )
-    environment.filters.update(number=format_number, percent=format_percent, date=_format_date)
+    environment.filters.update(
+        number=format_number, signed=format_signed, percent=format_percent, date=_format_date
+    )
     return environment
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from scoring.sample_size import DEFAULT_MIN_SAMPLE
 from survey_platform.commands import _with_database, console
 from survey_platform.settings import Settings
 
@@ -145,7 +146,13 @@ def run_demo(settings: Settings, cities: int, per_city: int, seed: int, min_samp
                 bar.advance(tasks[phase], advance)
 
             return await load_demo(
-                settings, catalog, cities=cities, per_city=per_city, seed=seed, progress=progress
+                settings,
+                catalog,
+                cities=cities,
+                per_city=per_city,
+                seed=seed,
+                min_sample=min_sample or DEFAULT_MIN_SAMPLE,
+                progress=progress,
             )
 
     return _with_database(work)
@@ -165,8 +172,11 @@ def print_demo(result: Any, settings: Settings) -> None:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from survey_platform.commands import _settings
+    from survey_platform.settings import SettingsError
 
     settings = _settings()
+    if args.min_sample is not None and args.min_sample < 1:
+        raise SettingsError("--min-sample 至少为 1 / --min-sample must be at least 1")
     result = run_demo(settings, args.cities, args.per_city, args.seed, args.min_sample)
     print_demo(result, settings)
     return 0
@@ -187,7 +197,7 @@ def register_demo(subparsers: Any) -> None:
         "--min-sample",
         type=int,
         default=None,
-        help="the survey campaigns' minimum sample per city (default the national rule, 538); lower it with a "
-        "small --per-city so that cities are ranked",
+        help=f"minimum valid interviews for a city to be ranked (default {DEFAULT_MIN_SAMPLE}; lower it for a "
+        "small demo, e.g. --per-city 80 --min-sample 60)",
     )
     demo.set_defaults(func=cmd_demo)

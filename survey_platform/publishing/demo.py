@@ -115,7 +115,13 @@ async def _survey_campaign(
     """Create, staff and open a survey campaign, submit its interviews, review them, close and publish it."""
     admin = people["admin"][0]
     await create_campaign(
-        CampaignIn(code=survey.code, name=survey.name, questionnaire_version=version, cities=list(cities)),
+        CampaignIn(
+            code=survey.code,
+            name=survey.name,
+            questionnaire_version=version,
+            cities=list(cities),
+            min_sample_per_city=min_sample,
+        ),
         admin,
     )
     await assignments.assign(survey.code, "interviewer", [p.user_id for p in people["interviewer"]], admin)
@@ -287,7 +293,9 @@ async def load_demo(
     min_sample: int = DEFAULT_MIN_SAMPLE,
     progress: Progress = lambda _phase, _advance, _total: None,
 ) -> DemoResult:
-    """Build and load the demo into an empty database (see the module docstring); returns what to print."""
+    """Build and load the demo into an empty database (see the module docstring); returns what to print.
+    ``min_sample`` is the survey campaigns' minimum sample per city (a smaller demo needs a lower one for its
+    cities to be ranked)."""
     survey_version = await _version_id("city_satisfaction")
     inspection_version = await _version_id("qr_code_inspection")
     survey_q = await catalog.get(survey_version)
