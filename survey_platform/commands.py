@@ -147,7 +147,9 @@ def _load_demo_if_empty(settings: Settings) -> None:
         return await database_is_empty()
 
     if not _with_database(empty):
-        console.print("数据库已有数据，不装入演示 / the database already holds data: the demo is not loaded again")
+        console.print(
+            "数据库已有数据，不装入演示 / the database already holds data: the demo is not loaded again"
+        )
         return
     console.print("首次启动：装入演示数据 / first start: loading the demo campaign …")
     print_demo(run_demo(settings, DEMO_CITIES, DEMO_PER_CITY, DEMO_SEED), settings)
@@ -365,6 +367,8 @@ def _json_cities(path: Path, text: str) -> tuple[list[tuple[str, dict[str, Any]]
 
 
 def _csv_cities(path: Path, text: str) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    from survey_platform.places.imports import city_cells
+
     reader = csv.DictReader(io.StringIO(text, newline=""))
     records, problems = [], []
     for row in reader:
@@ -372,31 +376,10 @@ def _csv_cities(path: Path, text: str) -> tuple[list[tuple[str, dict[str, Any]]]
         if None in row:
             problems.append(f"{where}: 单元格多于表头的列 / more cells than the header has columns")
             continue
-        item: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-        if "population" in item:
-            try:
-                item["population"] = int(item["population"])
-            except ValueError:
-                problems.append(
-                    f"{where}: population: 应为整数 / expected a whole number, not {item['population']!r}"
-                )
-                continue
-        if "retail_sales" in item:
-            try:
-                item["retail_sales"] = float(item["retail_sales"])
-            except ValueError:
-                problems.append(
-                    f"{where}: retail_sales: 应为数字 / expected a number, not {item['retail_sales']!r}"
-                )
-                continue
-        if "margins" in item:
-            try:
-                item["margins"] = json.loads(item["margins"])
-            except json.JSONDecodeError as error:
-                problems.append(
-                    f"{where}: margins: 无效的 JSON / invalid JSON: {error.msg} (column {error.colno})"
-                )
-                continue
+        item, cell_problems = city_cells(row)  # the admin room's import reads cells by the same rules
+        if cell_problems:
+            problems.extend(f"{where}: {problem.message}" for problem in cell_problems)
+            continue
         records.append((where, item))
     if reader.fieldnames is None:
         problems.append(f"{path}: 文件为空 / the file is empty (expected a header row: code,name_zh,...)")
