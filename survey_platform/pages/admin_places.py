@@ -115,6 +115,15 @@ async def places_page(
     return await _places_page(request, principal, done=done)
 
 
+def _problem_text(problem: Problem, language: str) -> str:
+    """A problem in the visitor's language, without the column name the preview already shows beside it."""
+    message = localise(problem.message, language)
+    if problem.column:
+        for prefix in (f"{problem.column}: ", f"{problem.column}："):
+            message = message.removeprefix(prefix)
+    return message
+
+
 async def _rows(
     request: Request[Any, Any, Any], kind: str, data: bytes
 ) -> tuple[list[Problem], list[ImportRow[Any]], int]:
@@ -195,7 +204,7 @@ async def import_preview(request: Request[Any, Any, Any], principal: NamedDepend
         bad_rows=sum(1 for row in rows if row.problems),
         updates=updates,
         token=token,
-        say=lambda message: localise(message, language),
+        say=lambda problem: _problem_text(problem, language),
     )
 
 

@@ -37,6 +37,7 @@ from survey_platform.campaigns.schemas import Campaign
 from survey_platform.campaigns.service import get_campaign, list_campaigns
 from survey_platform.pages.answers import answer_rows
 from survey_platform.pages.forms import FORM, FormErrors, errors_from, read_form, text, texts
+from survey_platform.pages.i18n import translate
 from survey_platform.pages.rendering import language_of, render
 from survey_platform.pages.staff import DESK_GUARD, PAGE_SIZE, SIGNED_IN, link, paging, staff_context
 from survey_platform.places.service import get_venue, list_cities, without_audits
@@ -264,6 +265,10 @@ async def review_audit(
     """Approve, return (a comment is required) or reject (a reason is required) the audit."""
     form = await read_form(request)
     action, comment = text(form, "action", 20), text(form, "comment")
+    if action not in ACTIONS:
+        errors = FormErrors()
+        errors.add("action", translate(language_of(request), "desk.audit.choose"))
+        return await _audit_page(request, principal, audit_id, errors=errors, comment=comment, status_code=422)
     try:
         await audits.review_audit(audit_id, action, comment, principal)
     except DomainError as error:
@@ -321,6 +326,7 @@ async def _queue_page(
         campaign=campaign,
         queue=queue,
         cities=cities,
+        names={row.username: row.display_name or row.username for row in queue.interviewers if row.username},
         answers={
             str(item.id): answer_rows(questionnaire, answers.get(str(item.id), {}), language)
             for item in queue.items
@@ -384,6 +390,11 @@ async def decide_flagged(
         for key, value in urllib.parse.parse_qsl(text(form, "back"))
         if key in ("state", "flag", "interviewer", "page") and (key in ("state", "flag") or value.isdigit())
     }
+    if decision not in DECISIONS:
+        errors = FormErrors()
+        errors.add("decision", translate(language_of(request), "desk.flagged.choose"))
+        failed = (str(response_id), errors, decision, reason)
+        return await _queue_page(request, principal, code, back, failed=failed, status_code=422)
     try:
         await decide(response_id, decision, reason, principal)
     except DomainError as error:

@@ -135,10 +135,13 @@ class QualityCache:
             return cached
         return await asyncio.shield(self._start(campaign, fingerprint))
 
-    async def latest(self, campaign: Campaign) -> CampaignFlags | None:
+    async def latest(
+        self, campaign: Campaign, fingerprint: tuple[int, int] | None = None
+    ) -> CampaignFlags | None:
         """The last flags computed (perhaps over fewer interviews than there are now), never waiting; a stale or
-        missing entry starts a computation in the background for the next call."""
-        fingerprint = await _fingerprint(campaign.id)
+        missing entry starts a computation in the background for the next call. ``fingerprint``: the campaign's
+        (number of responses, highest row id) when the caller has just counted them."""
+        fingerprint = fingerprint or await _fingerprint(campaign.id)
         cached = self._entries.get(campaign.id)
         if cached is None or cached.fingerprint != fingerprint:
             self._start(campaign, fingerprint)

@@ -198,6 +198,8 @@ async def test_reviewing_audits_on_the_desk(client: AsyncTestClient[Litestar]) -
     detail = await client.get(page)
     assert detail.status_code == 200
     assert "可在柜台付款" in detail.text and "较重" in detail.text  # the check and its severity
+    undecided = await client.post(f"{page}/review", data={"comment": "x", "csrf_token": token})
+    assert undecided.status_code == 422 and 'id="action-error-1">请选择通过、退回或驳回</p>' in undecided.text
     no_comment = await client.post(
         f"{page}/review", data={"action": "return", "comment": " ", "csrf_token": token}
     )
@@ -258,6 +260,11 @@ async def test_the_flagged_queue_page_keeps_and_excludes(client: AsyncTestClient
     )
     assert no_reason.status_code == 422
     assert f'id="reason-{fast["id"]}-error-1">请说明排除理由</p>' in no_reason.text
+    undecided = await client.post(form, data={"reason": "x", "back": "state=pending", "csrf_token": token})
+    assert (
+        undecided.status_code == 422
+        and f'id="decision-{fast["id"]}-error-1">请选择保留或排除</p>' in undecided.text
+    )
     done = await client.post(
         form,
         data={"decision": "exclude", "reason": "一分钟", "back": "state=pending", "csrf_token": token},

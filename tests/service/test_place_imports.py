@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import openpyxl
 import pytest
@@ -113,3 +114,24 @@ def test_venue_rows_need_a_known_city_numbers_for_coordinates_and_no_repeats() -
     ]
     assert [p.column for p in rows[3].problems] == ["latitude"]
     assert [p.message for p in rows[4].problems] == ["与第 2 行重复 / the same as line 2"]
+
+
+def test_the_command_line_imports_an_xlsx_city_file_by_the_same_rules(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from survey_platform.cli import main
+
+    monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("QUESTIONNAIRES_DIR", str(settings.questionnaires_dir))
+    if settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
+    path = tmp_path / "cities.xlsx"
+    path.write_bytes(_xlsx([["code", "name_zh", "population"], ["wuxi", "无锡", "lots"]]))
+    assert main(["import", "cities", str(path)]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"{path}:2: population: 应为整数 / expected a whole number, not 'lots'"), line
+    path.write_bytes(_xlsx([["code", "name_zh", "population"], ["wuxi", "无锡", 7490000.0]]))
+    assert main(["import", "cities", str(path)]) == 0
+    assert "新增 / created 1, 更新 / updated 0" in capsys.readouterr().err

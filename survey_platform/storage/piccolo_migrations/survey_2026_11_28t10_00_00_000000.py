@@ -1,21 +1,19 @@
-"""Covering indexes for the field-progress counts (``campaigns.progress``): responses grouped by city, channel,
-eligibility and status, and by submitting account, each with the latest arrival, read from the index alone."""
+"""A covering index for the field-progress counts (``campaigns.progress``): a campaign's responses grouped by city,
+channel, eligibility, status and submitting account, with the latest arrival and the highest row id, read from the
+index alone (one scan instead of the table)."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.finder import engine_finder
 
 ID = "2026-11-28T10:00:00:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "covering indexes for field progress"
+DESCRIPTION = "covering index for field progress"
 
 STATEMENTS = (
-    "CREATE INDEX response_progress ON response (campaign, city_code, channel, eligible, status, received_at)",
-    "CREATE INDEX response_submitter ON response (campaign, submitted_by, received_at)",
+    "CREATE INDEX response_progress ON response "
+    "(campaign, city_code, channel, eligible, status, submitted_by, received_at, id)",
 )
-BACKWARDS = (
-    "DROP INDEX IF EXISTS response_progress",
-    "DROP INDEX IF EXISTS response_submitter",
-)
+BACKWARDS = ("DROP INDEX IF EXISTS response_progress",)
 
 
 async def _run(statements: tuple[str, ...]) -> None:
