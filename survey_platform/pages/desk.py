@@ -268,7 +268,9 @@ async def review_audit(
     if action not in ACTIONS:
         errors = FormErrors()
         errors.add("action", translate(language_of(request), "desk.audit.choose"))
-        return await _audit_page(request, principal, audit_id, errors=errors, comment=comment, status_code=422)
+        return await _audit_page(
+            request, principal, audit_id, errors=errors, comment=comment, status_code=422
+        )
     try:
         await audits.review_audit(audit_id, action, comment, principal)
     except DomainError as error:
