@@ -170,6 +170,22 @@ async def list_for_review(principal: Principal, where: AuditFilter, limit: int, 
     )
 
 
+async def counts_by_campaign(campaign_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Audits per review state of each of ``campaign_ids`` (every state listed, zero included)."""
+    counts = {campaign: dict.fromkeys(REVIEW_STATES, 0) for campaign in campaign_ids}
+    if not campaign_ids:
+        return counts
+    rows = await (
+        Audit.select(Audit.campaign, Audit.review_state, Count(Audit.id, alias="n"))
+        .where(Audit.campaign.is_in(campaign_ids))
+        .group_by(Audit.campaign, Audit.review_state)
+        .run()
+    )
+    for row in rows:
+        counts[row["campaign"]][row["review_state"]] = int(row["n"])
+    return counts
+
+
 async def filter_choices(principal: Principal) -> FilterChoices:
     """The campaigns, cities, venue categories and inspectors among the audits ``principal`` may review."""
     visible = await visible_campaigns(principal)
@@ -237,6 +253,7 @@ __all__ = [
     "DeskAudit",
     "FilterChoices",
     "VenueVisit",
+    "counts_by_campaign",
     "filter_choices",
     "list_for_review",
     "other_visits",

@@ -25,10 +25,8 @@ from survey_platform.audits.listing import REVIEW_STATES
 from survey_platform.campaigns.schemas import Campaign
 from survey_platform.campaigns.service import get_campaign
 from survey_platform.responses.flagged import CampaignFlags, QualityCache
-from survey_platform.responses.schemas import Channel
+from survey_platform.responses.schemas import CHANNELS
 from survey_platform.storage.tables import City, SurveyResponse
-
-CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]
 
 
 class CityProgress(msgspec.Struct, kw_only=True):

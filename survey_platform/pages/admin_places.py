@@ -39,9 +39,8 @@ from survey_platform.places.imports import (
 )
 from survey_platform.places.margins import weighting_categories
 from survey_platform.places.schemas import CityIn, VenueIn
-from survey_platform.places.service import import_cities, import_venues, list_cities, list_venues
+from survey_platform.places.service import import_cities, import_venues, list_cities, list_venues, venue_keys
 from survey_platform.storage.errors import DomainError
-from survey_platform.storage.tables import Venue as VenueTable
 
 MAX_IMPORT_BYTES = 10_000_000
 PENDING_SECONDS = 30 * 60
@@ -138,12 +137,7 @@ async def _rows(
     else:
         cities = {city.code: city for city in await list_cities()}
         rows = venue_rows(sheet, set(cities))
-        known_venues = {
-            (row["city.code"], row["name"], row["address"])
-            for row in await VenueTable.select(
-                VenueTable.city.code, VenueTable.name, VenueTable.address
-            ).run()
-        }
+        known_venues = await venue_keys()
         updates = sum(
             1
             for row in rows

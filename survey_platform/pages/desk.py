@@ -18,7 +18,6 @@ from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, Parameter, QueryParameter
 from litestar.response import Redirect, Template
-from piccolo.query.functions.aggregate import Count
 
 from survey_platform.accounts.service import Principal
 from survey_platform.audits import service as audits
@@ -27,6 +26,7 @@ from survey_platform.audits.listing import (
     REVIEW_STATES,
     AuditFilter,
     DeskAudit,
+    counts_by_campaign,
     filter_choices,
     list_for_review,
     other_visits,
@@ -50,7 +50,6 @@ from survey_platform.responses.flagged import (
 from survey_platform.responses.quality import FLAGS
 from survey_platform.responses.reviews import decide, latest_decisions
 from survey_platform.storage.errors import DomainError
-from survey_platform.storage.tables import Audit
 
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 ACTIONS = ("approve", "return", "reject")
@@ -74,17 +73,7 @@ async def reviewed_campaigns(principal: Principal) -> list[Campaign]:
 async def desk_home(request: Request[Any, Any, Any], principal: NamedDependency[Principal]) -> Template:
     """The campaigns to review: audits per review state, and the flagged interviews still to decide."""
     campaigns = await reviewed_campaigns(principal)
-    ids = [c.id for c in campaigns if c.kind == "inspection"]
-    counts: dict[int, dict[str, int]] = collections.defaultdict(lambda: dict.fromkeys(REVIEW_STATES, 0))
-    if ids:
-        rows = await (
-            Audit.select(Audit.campaign, Audit.review_state, Count(Audit.id, alias="n"))
-            .where(Audit.campaign.is_in(ids))
-            .group_by(Audit.campaign, Audit.review_state)
-            .run()
-        )
-        for row in rows:
-            counts[row["campaign"]][row["review_state"]] = int(row["n"])
+    counts = await counts_by_campaign([c.id for c in campaigns if c.kind == "inspection"])
     cache: QualityCache = request.app.state.quality
     flagged: dict[int, tuple[int, int] | None] = {}
     for campaign in campaigns:

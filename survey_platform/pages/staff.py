@@ -28,7 +28,7 @@ from survey_platform.campaigns.lifecycle import STATUSES
 from survey_platform.pages.i18n import translate
 from survey_platform.pages.rendering import language_of
 from survey_platform.responses.quality import FLAGS
-from survey_platform.responses.schemas import Channel
+from survey_platform.responses.schemas import CHANNELS
 
 DESK_ROLES: tuple[str, ...] = ("admin", "reviewer")
 ADMIN_ROLES: tuple[str, ...] = ("admin",)
@@ -36,7 +36,6 @@ DESK_GUARD = require(*DESK_ROLES)
 ADMIN_GUARD = require(*ADMIN_ROLES)
 SIGNED_IN = {"principal": Provide(provide_signed_in)}
 PAGE_SIZE = 50
-CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]
 VERDICTS: tuple[str, ...] = ("pass", "fail", "na")
 
 #: the values templates show in words, by group: group → key prefix in the catalogue and the possible values

@@ -279,6 +279,12 @@ async def import_venues(venues: Sequence[VenueIn], actor: Principal | None = Non
     return created, updated
 
 
+async def venue_keys() -> set[tuple[str, str, str]]:
+    """(city code, name, address) of every venue: what makes a venue the same one in an import."""
+    rows = await VenueTable.select(VenueTable.city.code, VenueTable.name, VenueTable.address).run()
+    return {(row["city.code"], row["name"], row["address"]) for row in rows}
+
+
 async def existing_venue_ids(ids: Iterable[int]) -> set[int]:
     wanted = list(set(ids))
     if not wanted:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 
@@ -14,6 +14,7 @@ from survey_platform.places.schemas import CityCode
 from survey_platform.storage.errors import DomainError
 
 Channel = Literal["intercept", "qr", "online"]
+CHANNELS: tuple[str, ...] = get_args(Channel)
 # What an anonymous citizen may declare; a response sent by a signed-in field account is always "intercept".
 ANONYMOUS_CHANNELS: tuple[str, ...] = ("qr", "online")
 AnswerKey = Annotated[str, msgspec.Meta(max_length=100)]
