@@ -33,10 +33,13 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
+    "OUTLIER_ALPHA",
     "SPEEDING_FRACTION",
+    "FlagRateOutliers",
     "QualityReport",
     "flag_duplicates",
     "flag_missing",
+    "flag_rate_outliers",
     "flag_speeding",
     "flag_straightlining",
     "quality_report",
@@ -209,6 +212,59 @@ def quality_report(
             "too_many_missing": int(missing.sum()),
         },
     )
+
+
+#: family-wise error rate under which an interviewer's flag rate is called unusually high
+OUTLIER_ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class FlagRateOutliers:
+    """Per interviewer: the rate of everyone else, the one-sided p-value, its Holm adjustment, and the verdict."""
+
+    rest_rate: NDArray[np.float64]
+    p_value: NDArray[np.float64]
+    p_holm: NDArray[np.float64]
+    outlier: NDArray[np.bool_]
+
+
+def flag_rate_outliers(
+    flagged: ArrayLike, interviews: ArrayLike, *, alpha: float = OUTLIER_ALPHA
+) -> FlagRateOutliers:
+    """Interviewers whose share of flagged interviews is higher than everyone else's beyond chance.
+
+    For interviewer i with ``flagged[i]`` of ``interviews[i]`` interviews flagged, the null hypothesis is that their
+    interviews are flagged at the rate of all the other interviews, p₀ = (F − fᵢ) / (N − nᵢ). The p-value is the
+    exact one-sided binomial tail P(X ≥ fᵢ), X ~ Binomial(nᵢ, p₀) (R: ``binom.test(f, n, p0, alternative =
+    "greater")``; Clopper & Pearson's exact test); the p-values are adjusted for the number of interviewers by
+    Holm's step-down method (Holm 1979, Scand. J. Statist. 6, 65–70; R: ``p.adjust(p, "holm")``), and an
+    interviewer stands out when the adjusted p-value is below ``alpha``. This is a screen for the reviewer's
+    attention (a fabricating interviewer's interviews are flagged far more often), not a verdict.
+
+    An interviewer without interviews has p = 1; when no other interview exists (N = nᵢ) or all of them are
+    flagged (p₀ = 1), p = 1 as well: there is nothing to compare with, or nothing can be higher.
+    """
+    from scipy.stats import binom
+    from statsmodels.stats.multitest import multipletests
+
+    f = np.asarray(flagged, dtype=np.int64).reshape(-1)
+    n = np.asarray(interviews, dtype=np.int64).reshape(-1)
+    if f.shape != n.shape:
+        raise ValueError(f"flagged and interviews differ in length: {f.size} and {n.size}")
+    if (f < 0).any() or (f > n).any():
+        raise ValueError("every interviewer needs 0 <= flagged <= interviews")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
+    rest_n = n.sum() - n
+    rest_f = f.sum() - f
+    rest_rate = np.divide(rest_f, rest_n, out=np.full(f.shape, np.nan), where=rest_n > 0)
+    comparable = (n > 0) & (rest_n > 0) & (rest_rate < 1.0)
+    p = np.ones(f.shape, dtype=float)
+    # P(X >= f) = sf(f - 1); binom.sf is exact to the last bits for these sizes (regularised incomplete beta)
+    p[comparable] = binom.sf(f[comparable] - 1, n[comparable], rest_rate[comparable])
+    p = np.clip(p, 0.0, 1.0)
+    p_holm = multipletests(p, method="holm")[1] if p.size else p
+    return FlagRateOutliers(rest_rate, p, p_holm, p_holm < alpha)
 
 
 def _answers(answers: ArrayLike) -> NDArray[np.float64]:

@@ -47,6 +47,7 @@ from survey_platform.places.controller import CityController, VenueController
 from survey_platform.problem_details import PROBLEM_JSON, Problem, ProblemField
 from survey_platform.publishing.controller import ROUTES as RELEASE_ROUTES
 from survey_platform.responses.controller import response_router
+from survey_platform.responses.flagged import QualityCache
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
 from survey_platform.storage.database import Database
@@ -180,11 +181,13 @@ def _refuse_nul_in_parameters(request: Request[Any, Any, Any]) -> None:
 
 async def _check_request(request: Request[Any, Any, Any]) -> None:
     """Refuse what no route accepts before the handler reads it: U+0000 in the path, query or a JSON body (which
-    PostgreSQL cannot store), and request bodies that are not JSON (415), except on routes marked ``multipart`` or
-    ``raw_body``."""
+    PostgreSQL cannot store), and request bodies that are not JSON (415), except on routes marked ``multipart``,
+    ``raw_body`` or ``form`` (the pages' HTML forms)."""
     _refuse_nul_in_parameters(request)
     opt = request.route_handler.opt
     if request.scope["method"] not in _WITH_BODY or opt.get("multipart") or opt.get("raw_body"):
+        return
+    if opt.get("form"):  # a page's HTML form: the handler reads it (pages.forms), refusing U+0000 itself
         return
     # the raw ASGI header list (lower-case names), read once: cheaper than building a Headers mapping per request
     headers = {name: value for name, value in request.scope["headers"] if name in _BODY_HEADERS}
@@ -264,6 +267,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
     )
 
     catalog = QuestionnaireCatalog()
+    quality = QualityCache(catalog)
     store: ResponseStore = (
         PostgresResponseStore(database.engine)
         if database.is_postgres
@@ -287,6 +291,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
                 with tuned_collector() if tune_gc else contextlib.nullcontext():
                     yield
             finally:
+                await quality.close()
                 await writer.stop()
         finally:
             await database.close()
@@ -317,6 +322,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             "writer": writer,
             "ingestor": Ingestor(writer, catalog, settings, anonymous_responses),
             "recent": RecentReads(),  # campaigns and cities as the survey pages read them (kept a second)
+            "quality": quality,
             "addresses": addresses,
             "login_failures": login_failures,
         }

@@ -312,7 +312,7 @@ def _transition(action: str) -> Callable[[argparse.Namespace], int]:
 
 
 CITY_FILE_FORMATS = """\
-file formats (UTF-8; a .json file is read as JSON, any other as CSV):
+file formats (a .json file is read as JSON, a .xlsx file as a workbook, any other as CSV; text in UTF-8):
 
 CSV: a header row, then one city per row. Columns: code (required: lower-case letters, digits, _ and -),
 name_zh (required), name_en, province, population (a whole number), retail_sales (annual retail sales of consumer
@@ -322,6 +322,8 @@ goods in any fixed unit, for figures weighted by sales too), margins (JSON, belo
   code,name_zh,name_en,province,population,margins
   hangzhou,杭州,Hangzhou,浙江,12376000,"{""q_sex"": {""male"": 0.51, ""female"": 0.49}}"
   wuxi,无锡,Wuxi,江苏,7490000,
+
+XLSX: the first worksheet, laid out like the CSV file (a header row, then one city per row).
 
 JSON: a list of objects with the same fields; margins is an object.
 
@@ -340,6 +342,8 @@ Existing city codes are updated; nothing is written when any record has a proble
 def _read_cities(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
     """The records of a CSV or JSON city file with where each is (``FILE:LINE`` or ``FILE: record N``), and the
     problems found while reading (formats: :data:`CITY_FILE_FORMATS`)."""
+    if path.suffix.lower() == ".xlsx":
+        return _xlsx_cities(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as error:
@@ -367,6 +371,8 @@ def _json_cities(path: Path, text: str) -> tuple[list[tuple[str, dict[str, Any]]
 
 
 def _csv_cities(path: Path, text: str) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    from survey_platform.places.imports import city_cells
+
     reader = csv.DictReader(io.StringIO(text, newline=""))
     records, problems = [], []
     for row in reader:
@@ -374,34 +380,28 @@ def _csv_cities(path: Path, text: str) -> tuple[list[tuple[str, dict[str, Any]]]
         if None in row:
             problems.append(f"{where}: 单元格多于表头的列 / more cells than the header has columns")
             continue
-        item: dict[str, Any] = {k: v for k, v in row.items() if k and v not in (None, "")}
-        if "population" in item:
-            try:
-                item["population"] = int(item["population"])
-            except ValueError:
-                problems.append(
-                    f"{where}: population: 应为整数 / expected a whole number, not {item['population']!r}"
-                )
-                continue
-        if "retail_sales" in item:
-            try:
-                item["retail_sales"] = float(item["retail_sales"])
-            except ValueError:
-                problems.append(
-                    f"{where}: retail_sales: 应为数字 / expected a number, not {item['retail_sales']!r}"
-                )
-                continue
-        if "margins" in item:
-            try:
-                item["margins"] = json.loads(item["margins"])
-            except json.JSONDecodeError as error:
-                problems.append(
-                    f"{where}: margins: 无效的 JSON / invalid JSON: {error.msg} (column {error.colno})"
-                )
-                continue
+        item, cell_problems = city_cells(row)  # the admin room's import reads cells by the same rules
+        if cell_problems:
+            problems.extend(f"{where}: {problem.message}" for problem in cell_problems)
+            continue
         records.append((where, item))
     if reader.fieldnames is None:
         problems.append(f"{path}: 文件为空 / the file is empty (expected a header row: code,name_zh,...)")
+    return records, problems
+
+
+def _xlsx_cities(path: Path) -> tuple[list[tuple[str, dict[str, Any]]], list[str]]:
+    """The first worksheet of an XLSX city file, read like a CSV file (same columns and cell rules)."""
+    from survey_platform.places.imports import city_cells, read_sheet
+
+    sheet = read_sheet(path.read_bytes())
+    problems = [f"{path}:{p.line}: {p.message}" if p.line else f"{path}: {p.message}" for p in sheet.problems]
+    records = []
+    for row in sheet.rows:
+        item, cell_problems = city_cells(row.cells)
+        problems.extend(f"{path}:{row.line}: {problem.message}" for problem in cell_problems)
+        if not cell_problems:
+            records.append((f"{path}:{row.line}", item))
     return records, problems
 
 
@@ -598,7 +598,7 @@ def register(subparsers: Any) -> None:
     )
     cities = imports.add_parser(
         "cities",
-        help="import cities from CSV or JSON (existing codes are updated)",
+        help="import cities from CSV, XLSX or JSON (existing codes are updated)",
         description="Import cities with their population margins for weighting; existing codes are updated.",
         epilog=CITY_FILE_FORMATS,
         formatter_class=argparse.RawDescriptionHelpFormatter,

@@ -11,8 +11,19 @@ REVIEW_ACTIONS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+#: why a return or a rejection needs a comment, by action (the message of :class:`CommentRequired`)
+COMMENT_REQUIRED: dict[str, str] = {
+    "return": "退回须说明需要修改什么 / a return needs a comment telling the inspector what to fix",
+    "reject": "驳回须说明理由 / a rejection needs a reason",
+}
+
+
 class ReviewError(ValueError):
-    """The action is not allowed in the audit's current state (or lacks its comment)."""
+    """The action is not allowed in the audit's current state."""
+
+
+class CommentRequired(ReviewError):
+    """A return or a rejection without the comment that tells the inspector why (invalid input, not a state)."""
 
 
 def next_review_state(current: str, action: str, comment: str) -> str:
@@ -22,5 +33,5 @@ def next_review_state(current: str, action: str, comment: str) -> str:
     if current not in allowed:
         raise ReviewError(f"审核状态为 {current}，不能 {action} / cannot {action} an audit that is {current}")
     if action in ("return", "reject") and not comment.strip():
-        raise ReviewError(f"{action} 需要说明 / {action} needs a comment for the inspector")
+        raise CommentRequired(COMMENT_REQUIRED[action])
     return new

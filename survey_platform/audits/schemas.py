@@ -80,6 +80,8 @@ class AuditDetail(AuditSummary, kw_only=True):
     photos: list[str]
     location: Location | None
     history: list[ReviewEvent]
+    started_at: datetime.datetime | None = None  # on the inspector's device
+    submitted_at: datetime.datetime | None = None  # on the inspector's device: when the evidence was captured
 
 
 class PhotoInfo(msgspec.Struct):

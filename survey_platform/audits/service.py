@@ -11,7 +11,7 @@ from typing import Any
 
 from survey_platform.accounts.service import Principal
 from survey_platform.audits.consistency import venue_contradictions
-from survey_platform.audits.lifecycle import ReviewError, next_review_state
+from survey_platform.audits.lifecycle import CommentRequired, ReviewError, next_review_state
 from survey_platform.audits.photos import missing_photos
 from survey_platform.audits.schemas import (
     AuditCorrection,
@@ -355,6 +355,8 @@ async def get_audit(audit_id: uuid.UUID, principal: Principal) -> AuditDetail:
             ReviewEvent(h["at"], h["actor"], h["action"], h["from_state"], h["to_state"], h["comment"])
             for h in history
         ],
+        started_at=row["started_at"],
+        submitted_at=row["submitted_at"],
     )
 
 
@@ -397,6 +399,8 @@ async def review_audit(audit_id: uuid.UUID, action: str, comment: str, principal
             raise Conflict(frozen_message(row["campaign_code"], status))
         try:
             new_state = next_review_state(row["review_state"], action, comment)
+        except CommentRequired as error:
+            raise InvalidInput(str(error), (FieldProblem("$.comment", "required", str(error)),)) from None
         except ReviewError as error:
             raise Conflict(str(error)) from None
         await (
@@ -416,6 +420,32 @@ async def review_audit(audit_id: uuid.UUID, action: str, comment: str, principal
         detail={"from": row["review_state"], "to": new_state},
     )
     return await get_audit(audit_id, principal)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BulkReview:
+    """What a review of several audits did: the audits it moved, and why each of the others was left alone."""
+
+    done: tuple[uuid.UUID, ...]
+    refused: tuple[tuple[uuid.UUID, str], ...]
+
+
+async def review_many(
+    audit_ids: Sequence[uuid.UUID], action: str, comment: str, principal: Principal
+) -> BulkReview:
+    """:func:`review_audit` for each audit in turn (each in its own transaction, each in the history and the audit
+    log); an audit that cannot take the action (already reviewed, not visible, campaign published) is left alone
+    and reported with the reason."""
+    done: list[uuid.UUID] = []
+    refused: list[tuple[uuid.UUID, str]] = []
+    for audit_id in dict.fromkeys(audit_ids):  # each once, in the order given
+        try:
+            await review_audit(audit_id, action, comment, principal)
+        except DomainError as error:
+            refused.append((audit_id, error.detail))
+        else:
+            done.append(audit_id)
+    return BulkReview(tuple(done), tuple(refused))
 
 
 async def _record_visit(row: dict[str, Any], at: datetime.datetime) -> None:
@@ -487,4 +517,4 @@ async def correct_audit(
     return await get_audit(audit_id, principal)
 
 
-__all__ = ["may_see", "submit_audit", "submit_audit_batch"]
+__all__ = ["BulkReview", "may_see", "review_many", "submit_audit", "submit_audit_batch"]

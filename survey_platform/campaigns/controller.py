@@ -11,6 +11,7 @@ from litestar.params import JSONBody, Parameter
 from survey_platform.accounts.guards import provide_principal, require
 from survey_platform.accounts.service import Principal
 from survey_platform.campaigns import assignments, service
+from survey_platform.campaigns.progress import Progress, campaign_progress
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import (
     Campaign,
@@ -67,7 +68,7 @@ class CampaignController(Controller):
         code: Annotated[str, CODE],
         principal: NamedDependency[Principal | None],
     ) -> Campaign:
-        return await _transition(request, code, "open", principal)
+        return await transition_now(request, code, "open", principal)
 
     @post("/{code:str}/close", guards=[require("admin")], status_code=200)
     async def close_campaign(
@@ -76,7 +77,14 @@ class CampaignController(Controller):
         code: Annotated[str, CODE],
         principal: NamedDependency[Principal | None],
     ) -> Campaign:
-        return await _transition(request, code, "close", principal)
+        return await transition_now(request, code, "close", principal)
+
+    @get("/{code:str}/progress", guards=[require("admin")])
+    async def progress(self, request: Request[Any, Any, Any], code: Annotated[str, CODE]) -> Progress:
+        """Field progress (admin): valid interviews per city against the minimum sample, by channel and by
+        interviewer; flagged (as of the last computation of the quality rules, ``quality.computed_at``) and
+        excluded interviews; audits per review state and per inspector; the last submission."""
+        return await campaign_progress(code, request.app.state.quality)
 
     @put("/{code:str}/interviewers", guards=[require("admin")])
     async def assign_interviewers(
@@ -129,10 +137,11 @@ class CampaignController(Controller):
         return ReviewerAssignment(await assignments.assigned(code, "reviewer"))
 
 
-async def _transition(
+async def transition_now(
     request: Request[Any, Any, Any], code: str, action: str, principal: Principal | None
 ) -> Campaign:
-    """Move a campaign to its next status and drop the cached views of it, so submissions and pages see it now."""
+    """Move a campaign to its next status and drop the cached views of it, so submissions and pages see it now
+    (the API and the admin's room both move campaigns through here)."""
     campaign = await service.transition(code, action, principal)
     request.app.state.ingestor.forget(code)
     request.app.state.recent.forget("campaign", code)

@@ -12,6 +12,7 @@ from typing import Any
 from litestar import MediaType, Request, Response
 
 from survey_platform.pages.i18n import translate
+from survey_platform.pages.messages import localise
 from survey_platform.pages.rendering import PAGE_HEADERS, language_of, render_to_string
 
 logger = logging.getLogger("survey_platform.pages")
@@ -42,10 +43,19 @@ def error_kind(status: int) -> str:
 def error_page(
     request: Request[Any, Any, Any], status: int, detail: str = "", headers: dict[str, str] | None = None
 ) -> Response[str]:
-    """The HTML error page for ``status``; client errors other than 404 also show the service's ``detail``."""
+    """The HTML error page for ``status``; client errors other than 404 also show the service's ``detail``.
+
+    401 (no session, or one that expired or ended) is no page of its own: the visitor goes to the sign-in page,
+    which brings them back here afterwards (``pages.signin.sign_in_redirect``).
+    """
+    if status == 401:
+        from survey_platform.pages.signin import sign_in_redirect
+
+        return sign_in_redirect(request)
     kind = error_kind(status)
-    shown_detail = detail if 400 <= status < 500 and kind != "not_found" else ""
     language = language_of(request)
+    # the service's "中文 / English" message, in the visitor's language
+    shown_detail = localise(detail, language) if 400 <= status < 500 and kind != "not_found" else ""
     try:
         body = render_to_string(request, "error.html", status=status, kind=kind, detail=shown_detail)
     except Exception:  # the error page itself must not fail: plain text in the visitor's language instead

@@ -12,6 +12,7 @@ from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.places.margins import margin_problems, weighting_categories
 from survey_platform.places.schemas import City, CityIn, Venue, VenueIn, Visit
 from survey_platform.storage import audit_log
+from survey_platform.storage.database import write_transaction
 from survey_platform.storage.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from survey_platform.storage.tables import City as CityTable
 from survey_platform.storage.tables import Venue as VenueTable
@@ -223,6 +224,65 @@ async def update_venue(venue_id: int, venue: VenueIn, actor: Principal | None = 
     )
     await audit_log.record(**_actor(actor), action="venue.update", entity="venue", entity_id=venue_id)
     return await get_venue(venue_id)
+
+
+async def import_venues(venues: Sequence[VenueIn], actor: Principal | None = None) -> tuple[int, int]:
+    """Insert new venues and update existing ones, all or nothing; returns (created, updated).
+
+    A venue is known by its city, name and address: a row naming an existing one updates its category and
+    coordinates. Every city must exist (nothing is written otherwise).
+    """
+    ids = await _city_ids(venue.city for venue in venues)
+    unknown = [
+        FieldProblem(f"$[{n}].city", "unknown", f"城市不存在 / unknown city {venue.city!r}")
+        for n, venue in enumerate(venues)
+        if venue.city not in ids
+    ]
+    if unknown:
+        raise InvalidInput("城市不存在 / unknown cities", tuple(unknown))
+    created = updated = 0
+    async with write_transaction(VenueTable._meta.db):
+        rows = await (
+            VenueTable.select(VenueTable.id, VenueTable.city, VenueTable.name, VenueTable.address)
+            .where(VenueTable.city.is_in(sorted(set(ids.values())) or [0]))
+            .run()
+        )
+        existing = {(row["city"], row["name"], row["address"]): row["id"] for row in rows}
+        for venue in venues:
+            values = {
+                "name": venue.name,
+                "category": venue.category,
+                "city": ids[venue.city],
+                "address": venue.address,
+                "latitude": venue.latitude,
+                "longitude": venue.longitude,
+            }
+            key = (ids[venue.city], venue.name, venue.address)
+            if key in existing:
+                await (
+                    VenueTable.update({getattr(VenueTable, k): v for k, v in values.items()})
+                    .where(VenueTable.id == existing[key])
+                    .run()
+                )
+                updated += 1
+            else:
+                inserted = await VenueTable.insert(VenueTable(**values)).returning(VenueTable.id).run()
+                existing[key] = inserted[0]["id"]
+                created += 1
+    await audit_log.record(
+        **_actor(actor),
+        action="venue.import",
+        entity="venue",
+        entity_id="*",
+        detail={"created": created, "updated": updated},
+    )
+    return created, updated
+
+
+async def venue_keys() -> set[tuple[str, str, str]]:
+    """(city code, name, address) of every venue: what makes a venue the same one in an import."""
+    rows = await VenueTable.select(VenueTable.city.code, VenueTable.name, VenueTable.address).run()
+    return {(row["city.code"], row["name"], row["address"]) for row in rows}
 
 
 async def existing_venue_ids(ids: Iterable[int]) -> set[int]:

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
+import msgspec
 from litestar import Request, Response, Router, get, post
 from litestar.background_tasks import BackgroundTask
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.spec import OpenAPIFormat, OpenAPIMediaType, OpenAPIType, Schema
-from litestar.params import FromQuery, JSONBody, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParameter
 from litestar.response import File, Stream
 
-from survey_platform.accounts.guards import identify, require
+from survey_platform.accounts.guards import identify, provide_signed_in, require
+from survey_platform.accounts.service import Principal
 from survey_platform.audits.service import submit_audit_batch
 from survey_platform.bodies import OnePassBody
 from survey_platform.exports import campaign_export
 from survey_platform.openapi.operations import described_operation
+from survey_platform.responses.flagged import FlaggedQueue, QualityCache, flagged_queue
+from survey_platform.responses.quality import FLAGS
+from survey_platform.responses.reviews import ReviewDecision, decide
 from survey_platform.responses.schemas import BatchRequest, BatchResult, Submission, SubmissionResult, tally
 from survey_platform.responses.service import Ingestor
 from survey_platform.settings import Settings
@@ -124,6 +131,76 @@ async def export_responses(
     )
 
 
+REVIEWERS = ("admin", "reviewer")
+
+
+@get(
+    "/campaigns/{campaign:str}/flagged",
+    guards=[require(*REVIEWERS)],
+    dependencies={"principal": Provide(provide_signed_in)},
+    tags=["reviews"],
+)
+async def list_flagged(
+    request: Request[Any, Any, Any],
+    campaign: Annotated[str, CODE],
+    principal: NamedDependency[Principal],
+    decided: Annotated[
+        Literal["pending", "decided", "all"],
+        QueryParameter(name="state", description="by the reviewer's decision"),
+    ] = "all",
+    flag: FromQuery[Annotated[str | None, Parameter(pattern=f"^({'|'.join(FLAGS)})$")]] = None,
+    interviewer: FromQuery[
+        Annotated[int | None, Parameter(ge=1, le=2**31 - 1, description="the submitting account's id")]
+    ] = None,
+    limit: FromQuery[Annotated[int, Parameter(ge=1, le=1000)]] = 100,
+    offset: FromQuery[Annotated[int, Parameter(ge=0, le=10**9)]] = 0,
+) -> FlaggedQueue:
+    """The interviews of a survey campaign that the quality rules flag, and each interviewer's flag rate.
+
+    For the campaign's reviewers and admins (404 for anyone else, and for an inspection campaign). The rules
+    (speeding, straight-lining, too many missing answers, duplicated answer sets) judge every eligible interview
+    of the campaign; flagged interviews come without a decision first, then newest first. Per interviewer: how many
+    of their interviews are flagged, against everyone else's rate (exact one-sided binomial test, Holm-adjusted;
+    ``stands_out`` below 0.05).
+    """
+    cache: QualityCache = request.app.state.quality
+    return await flagged_queue(
+        campaign,
+        principal,
+        cache,
+        state=decided,
+        flag=flag,
+        interviewer=interviewer,
+        limit=limit,
+        offset=offset,
+    )
+
+
+class InterviewReview(msgspec.Struct, forbid_unknown_fields=True):
+    """Keep or exclude a flagged interview; an exclusion needs a reason."""
+
+    decision: Literal["keep", "exclude"]
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
+@post(
+    "/responses/{response_id:uuid}/review",
+    guards=[require(*REVIEWERS)],
+    dependencies={"principal": Provide(provide_signed_in)},
+    status_code=200,
+    tags=["reviews"],
+)
+async def review_response(
+    response_id: FromPath[uuid.UUID], data: JSONBody[InterviewReview], principal: NamedDependency[Principal]
+) -> ReviewDecision:
+    """A reviewer's decision on an interview: keep it or exclude it from the campaign's releases (with a reason).
+
+    The latest decision counts; every decision stays in the history and the audit log. For the campaign's
+    reviewers and admins (404 for anyone else), while the campaign is open or closed (409 once published).
+    """
+    return await decide(response_id, data.decision, data.reason, principal)
+
+
 def response_router(settings: Settings) -> Router:
     """The submission routes; the batch route's body limit comes from ``settings``."""
     submit_batch = post(
@@ -136,5 +213,7 @@ def response_router(settings: Settings) -> Router:
         return_dto=None,
     )(_submit_batch)
     return Router(
-        path="/api/v1", route_handlers=[submit_response, submit_batch, export_responses], tags=["responses"]
+        path="/api/v1",
+        route_handlers=[submit_response, submit_batch, export_responses, list_flagged, review_response],
+        tags=["responses"],
     )

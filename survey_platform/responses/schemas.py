@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import msgspec
 
@@ -15,6 +15,7 @@ from survey_platform.responses.rules import MAX_SECTION_SECONDS
 from survey_platform.storage.errors import DomainError
 
 Channel = Literal["intercept", "qr", "online"]
+CHANNELS: tuple[str, ...] = get_args(Channel)
 # What an anonymous citizen may declare; a response sent by a signed-in field account is always "intercept".
 ANONYMOUS_CHANNELS: tuple[str, ...] = ("qr", "online")
 AnswerKey = Annotated[str, msgspec.Meta(max_length=100)]

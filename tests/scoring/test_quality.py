@@ -116,3 +116,60 @@ def test_duplicated_answer_sets_are_flagged_in_every_copy() -> None:
     assert flag_duplicates(x).tolist() == [True, True, True, True, False, False]
     assert flag_duplicates(x, min_answered=1).tolist() == [True] * 6
     assert not flag_duplicates(x[[0, 1, 4]]).any()
+
+
+def _exact_upper_tail(f: int, n: int, p: float) -> float:
+    """P(X >= f) for X ~ Binomial(n, p), summed term by term in exact rational arithmetic (an independent peer
+    of scipy's regularised incomplete beta)."""
+    from fractions import Fraction
+    from math import comb
+
+    q = Fraction(p)
+    return float(sum(comb(n, k) * q**k * (1 - q) ** (n - k) for k in range(f, n + 1)))
+
+
+def test_flag_rate_outliers_match_the_exact_binomial_tail_and_holm() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from scoring.quality import flag_rate_outliers
+
+    flagged = [1, 0, 2, 9, 1]
+    interviews = [40, 35, 50, 20, 30]
+    result = flag_rate_outliers(flagged, interviews)
+    total_f, total_n = sum(flagged), sum(interviews)
+    expected = []
+    for f, n in zip(flagged, interviews, strict=True):
+        rest = (total_f - f) / (total_n - n)
+        expected.append(_exact_upper_tail(f, n, rest))
+        assert result.rest_rate[len(expected) - 1] == pytest.approx(rest, rel=1e-15)
+    np.testing.assert_allclose(result.p_value, expected, rtol=1e-8, atol=1e-300)
+    # Holm by hand: sort ascending, multiply by (m - rank), running maximum, capped at 1
+    order = np.argsort(expected)
+    adjusted = np.empty(len(expected))
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(expected) - rank) * expected[index]))
+        adjusted[index] = running
+    np.testing.assert_allclose(result.p_holm, adjusted, rtol=1e-12)
+    np.testing.assert_allclose(result.p_holm, multipletests(expected, method="holm")[1], rtol=1e-12)
+    # the interviewer with 9 of 20 flagged against 4 of 155 stands out; nobody else does
+    assert result.outlier.tolist() == [False, False, False, True, False]
+    assert result.p_holm[3] < 1e-8
+
+
+def test_flag_rate_outliers_hand_value_and_edge_cases() -> None:
+    from scoring.quality import flag_rate_outliers
+
+    # binom.test(8, 10, 0.2, alternative = "greater"): 45·0.2^8·0.8^2 + 10·0.2^9·0.8 + 0.2^10 = 7.7926e-05
+    result = flag_rate_outliers([8, 2], [10, 10])
+    assert result.p_value[0] == pytest.approx(45 * 0.2**8 * 0.8**2 + 10 * 0.2**9 * 0.8 + 0.2**10, rel=1e-10)
+    assert result.p_value[1] == pytest.approx(_exact_upper_tail(2, 10, 0.8), rel=1e-10)
+    # nothing to compare with (one interviewer), everyone else always flagged, no interviews: p = 1
+    assert flag_rate_outliers([3], [5]).p_value.tolist() == [1.0]
+    assert flag_rate_outliers([1, 4], [5, 4]).p_value[0] == 1.0
+    assert flag_rate_outliers([0, 1], [0, 5]).p_value[0] == 1.0
+    assert flag_rate_outliers([], []).outlier.tolist() == []
+    with pytest.raises(ValueError, match="flagged <= interviews"):
+        flag_rate_outliers([3], [2])
+    with pytest.raises(ValueError, match="differ in length"):
+        flag_rate_outliers([1, 2], [3])

@@ -82,7 +82,8 @@ async def test_audit_flow_with_review_history(client: AsyncTestClient[Litestar])
         await client.post(review, json={"action": "approve"}, headers=ctx["inspector"])
     ).status_code == 403
     no_comment = await client.post(review, json={"action": "return"}, headers=ctx["reviewer"])
-    assert no_comment.status_code == 409
+    assert no_comment.status_code == 422  # invalid input that names the field, not a conflict of states
+    assert [(e["path"], e["code"]) for e in no_comment.json()["errors"]] == [("$.comment", "required")]
     returned = await client.post(
         review, json={"action": "return", "comment": "照片不清晰 / blurry photo"}, headers=ctx["reviewer"]
     )

@@ -31,6 +31,7 @@ PATH_VALUES = {
     "venue_id": "1",
     "version_id": "1",
     "audit_id": str(uuid.UUID(int=1)),
+    "response_id": str(uuid.UUID(int=1)),
     "sha256": "0" * 64,
 }
 
