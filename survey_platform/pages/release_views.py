@@ -126,7 +126,8 @@ def rankings_query(
     sort = sort or "rank"
     if sort not in SORT_DEFAULT_ORDER:
         raise BadRequest(
-            f"排序参数 sort 无效 / query parameter sort={sort!r} is not one of {', '.join(SORT_DEFAULT_ORDER)}"
+            f"排序参数 sort={sort!r} 无效，可用 {', '.join(SORT_DEFAULT_ORDER)} / query parameter sort={sort!r} is "
+            f"not one of {', '.join(SORT_DEFAULT_ORDER)}"
         )
     order = order or SORT_DEFAULT_ORDER[sort]
     if order not in ORDERS:

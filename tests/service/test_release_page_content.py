@@ -144,7 +144,9 @@ async def test_release_pages_over_a_real_release(release_settings: Settings) -> 
         )
         bad = await client.get(f"{base}/rankings", params={"sort": "rank;drop"})
         assert bad.status_code == 400 and "text/html" in bad.headers["content-type"]
-        assert "sort=" in html.unescape(bad.text) and "rank, score, change, n, name" in bad.text
+        assert "sort=" in html.unescape(bad.text) and "rank, score, change, n, name" in bad.text  # zh-CN part
+        english = await client.get(f"{base}/rankings", params={"sort": "rank;drop"}, cookies={"lang": "en"})
+        assert "is not one of rank, score, change, n, name" in html.unescape(english.text)
         unknown = await client.get(f"{base}/rankings", params={"province": "没有这个省"})
         assert unknown.status_code == 400 and "没有这个省" in html.unescape(unknown.text)
 
