@@ -24,7 +24,8 @@ class FieldCampaign(msgspec.Struct):
 
     ``accepts_new``: new interviews or audits may be sent (the campaign is open); a closed campaign is listed only
     while audits of this account wait in it for correction (``returned``). ``venues``: where an inspection's venue
-    list is (``GET`` it and keep it on the phone), None for surveys.
+    list is (``GET`` it and keep it on the phone), None for surveys. ``cities``: the campaign's cities, or for an
+    inspection over a venue list the cities of its venues (where a venue added in the field may be).
     """
 
     code: str

@@ -79,6 +79,7 @@ async def assignments(principal: Principal) -> FieldAssignments:
     returned = await _returned_counts(principal.user_id)
     chosen = [c for c in campaigns if works_on(c, principal, assigned, returned.get(c.id, 0))]
     cities = {c.code: c for c in await list_cities()} if chosen else {}
+    where = {c.code: await _cities_of(c) for c in chosen}
     return FieldAssignments(
         account=principal,
         campaigns=[
@@ -94,7 +95,7 @@ async def assignments(principal: Principal) -> FieldAssignments:
                 ends_on=c.ends_on,
                 cities=[
                     FieldCity(code, cities[code].name_zh, cities[code].name_en)
-                    for code in c.cities
+                    for code in where[c.code]
                     if code in cities
                 ],
                 returned=returned.get(c.id, 0),
@@ -103,6 +104,13 @@ async def assignments(principal: Principal) -> FieldAssignments:
             for c in chosen
         ],
     )
+
+
+async def _cities_of(campaign: Campaign) -> list[str]:
+    """Where a campaign works: its cities, else (an inspection over a venue list) the cities of its venues."""
+    if campaign.cities or not campaign.venues:
+        return list(campaign.cities)
+    return sorted({venue.city for venue in await venues_where(ids=campaign.venues)})
 
 
 async def _field_campaign(code: str, principal: Principal) -> Campaign:

@@ -15,7 +15,7 @@ from litestar.params import FromPath
 from litestar.template import TemplateConfig
 from litestar.types import BeforeMessageSendHookHandler
 
-from survey_platform.pages import public, survey
+from survey_platform.pages import field, public, survey
 from survey_platform.pages.assets import IMMUTABLE, REVALIDATE, AssetBundle, load_assets
 from survey_platform.pages.rendering import template_config
 from survey_platform.pages.security import security_headers_hook
@@ -35,7 +35,7 @@ async def static_file(request: Request[Any, Any, Any], path: FromPath[str]) -> R
     return Response(found.asset.body, media_type=found.asset.media_type, headers=headers)
 
 
-PAGE_ROUTES = (static_file, *public.ROUTES, *survey.ROUTES)
+PAGE_ROUTES = (static_file, *public.ROUTES, *survey.ROUTES, *field.ROUTES)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

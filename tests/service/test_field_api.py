@@ -61,6 +61,8 @@ async def test_assignments_list_what_each_field_account_works_on(client: AsyncTe
     inspections = (await client.get("/api/v1/field/assignments", headers=ctx["inspector"])).json()
     assert [c["code"] for c in inspections["campaigns"]] == ["qr-2026"]
     assert inspections["campaigns"][0]["venues"] == "/api/v1/field/campaigns/qr-2026/venues"
+    # a campaign over a venue list works in its venues' cities
+    assert inspections["campaigns"][0]["cities"] == [{"code": "taiyuan", "name_zh": "太原", "name_en": ""}]
     assert (await client.get("/api/v1/field/assignments", headers=ctx["other"])).json()["campaigns"] == []
     admin = (await client.get("/api/v1/field/assignments", headers=ctx["admin"])).json()
     assert {c["code"] for c in admin["campaigns"]} == {"qr-2026", "mini-2026", "other-2026"}
