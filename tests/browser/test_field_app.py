@@ -115,6 +115,7 @@ def check_screen(phone: Phone, name: str) -> None:
     page = phone.page
     assert has_no_horizontal_scroll(page), f"{name}: the page scrolls sideways"
     check_accessible(page)
+    page.evaluate("window.scrollTo(0, 0)")  # the sticky status bar at the top of the full-page picture
     screenshot(page, f"field-{name}")
 
 
@@ -649,3 +650,62 @@ def test_the_service_worker_sends_the_outbox_with_no_page_open(
     assert any(
         from_worker and url.endswith("/api/v1/batch") for _, url, from_worker in phone.network.requests
     )
+
+
+def test_a_tab_killed_while_the_camera_is_open_keeps_the_draft_and_its_photos(
+    browser: Any, field_server: LiveServer, phones: list[Phone], photos: dict[str, Any]
+) -> None:
+    phone = new_phone(phones, browser, field_server, TAIYUAN, accuracy=9)
+    page = phone.page
+    phone.open()
+    sign_in(page, "zhao")
+    ready_offline(page)
+    phone.network.go_offline()
+    start_audit(page, "某茶饮店")
+    page.locator(".gps-status.gps-ok").wait_for(timeout=TIMEOUT)
+    audit_venue(page)
+    next_screen(page)
+    yes(page, "chk_menu_available")
+    no(page, "chk_counter_available")
+    evidence = page.locator("#q-ev_counter_available input[type=file]")
+    evidence.set_input_files(photos["small"])
+    page.locator("#q-ev_counter_available .photo-thumb").wait_for(timeout=TIMEOUT)
+    no(page, "chk_forced_follow")
+    draft = re.search(r"#/item/([0-9a-f-]{36})", page.url).group(1)  # type: ignore[union-attr]
+    with page.expect_file_chooser():  # the camera app opens...
+        page.locator("#q-ev_counter_available label.photo-take").click()
+    page.close(run_before_unload=False)  # ...and the browser kills the tab behind it
+
+    again = phone.context.new_page()
+    again.goto(field_server.url + APP + f"#/item/{draft}")
+    again.locator("#survey-next").wait_for(timeout=TIMEOUT)
+    assert again.locator(".notice").first.inner_text().startswith("已恢复")
+    assert again.locator("#section-heading").inner_text() == "点单与付款"
+    assert again.locator("#q-ev_counter_available .photo-thumb").count() == 1
+    assert again.locator("#q-chk_forced_follow input:checked").get_attribute("value") == "false"
+    (item,) = [i for i in again.evaluate("self.FieldCore.all('items')") if i["id"] == draft]
+    assert item["state"] == "draft" and len(item["draft"]["answers"]["ev_counter_available"]) == 1
+    again.close()
+
+
+def test_the_app_in_english(browser: Any, field_server: LiveServer, phones: list[Phone]) -> None:
+    phone = new_phone(phones, browser, field_server, TAIYUAN)
+    page = phone.page
+    phone.open()
+    page.locator("form.signin").wait_for(timeout=TIMEOUT)
+    page.get_by_role("link", name="English").click()
+    page.locator("html[lang=en] form.signin").wait_for(timeout=TIMEOUT)
+    check_screen(phone, "signin-en")
+    sign_in(page, "wang")
+    ready_offline(page)
+    assert page.get_by_text("Ready to work offline").is_visible()
+    check_screen(phone, "home-en")
+    page.get_by_role("link", name="Pick a venue and start an audit").click()
+    page.get_by_role("button", name="Audit “某茶饮店”").click()  # venue names stay as registered
+    page.locator(".gps-status.gps-ok").wait_for(timeout=TIMEOUT)
+    assert page.locator(".gps-status").inner_text().startswith("Located: accurate to ±12 m")
+    audit_venue(page)
+    next_screen(page)
+    assert page.locator("#q-chk_counter_available .severity").inner_text() == "critical"
+    assert "a photo is required if it fails" in page.locator("#q-chk_counter_available legend").inner_text()
+    check_screen(phone, "audit-payment-en")

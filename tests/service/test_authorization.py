@@ -58,6 +58,11 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
         ("GET", "/s/qr-2026", None, ALL, {"anonymous": 404, "admin": 404}),
         ("GET", "/s/nope/taiyuan", None, ALL, {"anonymous": 404}),
         ("GET", "/admin/qr/qr-2026.png", None, ADMIN, {"admin": 404}),
+        # the field app's shell, manifest and service worker are public (the app signs in through the API);
+        # (/field is sent to /field/, which the test client follows)
+        ("GET", "/field", None, ALL, {"anonymous": 200, "inspector": 200}),
+        ("GET", "/field/manifest.webmanifest", None, ALL, {"anonymous": 200}),
+        ("GET", "/field/sw.js", None, ALL, {"anonymous": 200, "admin": 200}),
         ("GET", "/admin/qr/qr-2026/poster", None, ADMIN, {"admin": 404}),
         ("POST", "/api/v1/auth/login", {"username": "nobody", "password": "wrong-password"}, set(), {}),
         ("POST", "/api/v1/auth/logout", None, SIGNED_IN, {}),
