@@ -431,7 +431,7 @@
       var summary = reply.data[i];
       var local = byId[summary.id];
       var wanted = REVIEW_STATES[summary.review_state];
-      if (!wanted) continue;
+      if (!wanted || summary.inspector !== session.account.username) continue; // an admin sees everyone's
       if (!local && summary.review_state !== 'returned') continue; // only returned audits need the phone
       if (local && reviewed.indexOf(local.state) < 0) continue; // being edited or waiting to send: the phone's wins
       if (local && local.state === STATE.rejected && local.problem) continue; // refused by the server, not a reviewer
@@ -497,6 +497,7 @@
     });
   }
 
+  /** syncOnce without the lock. */
   async function syncUnlocked(options) {
     var opts = options || {};
     var session = await getMeta('session');
