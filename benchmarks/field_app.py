@@ -190,7 +190,7 @@ def direct(base: str, username: str, outbox: dict[str, Any]) -> float:
     """The reference: the same photos and items sent straight from Python under new ids (seconds)."""
     photos: dict[str, tuple[bytes, str]] = {}  # new photos too (one more byte), so each upload stores a file
     for sha, photo in outbox["photos"].items():
-        data = bytes(photo["data"]) + b"R"
+        data = bytes(photo["data"]) + uuid.uuid4().bytes
         photos[sha] = (data, hashlib.sha256(data).hexdigest())
     bodies = []
     for body in outbox["bodies"]:
@@ -219,8 +219,11 @@ def direct(base: str, username: str, outbox: dict[str, Any]) -> float:
     return elapsed
 
 
-def run_case(browser: Any, server: LiveServer, kind: str, count: int, photo: Path) -> tuple[float, float]:
-    """(app seconds from "online" to an empty outbox, reference seconds) for ``count`` queued items."""
+def run_case(
+    browser: Any, server: LiveServer, kind: str, count: int, photo: Path
+) -> tuple[float, float, float]:
+    """(app seconds from "online" to an empty outbox, reference seconds, mean photo bytes) for ``count`` queued
+    items."""
     where, username = (WUXI, "lily") if kind == "response" else (TAIYUAN, "wang")
     context = browser.new_context(**PHONE, permissions=["geolocation"], geolocation={**where, "accuracy": 8})
     try:
@@ -246,7 +249,8 @@ def run_case(browser: Any, server: LiveServer, kind: str, count: int, photo: Pat
         app = time.perf_counter() - started
     finally:
         context.close()
-    return app, direct(server.url, username, outbox)
+    sizes = [len(p["data"]) for p in outbox["photos"].values()]
+    return app, direct(server.url, username, outbox), statistics.mean(sizes) if sizes else 0.0
 
 
 def main() -> None:
@@ -259,20 +263,22 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     work = Path(tempfile.mkdtemp(prefix="field-bench-"))
-    photo = work / "IMG_0001.jpg"
-    photo.write_bytes(rotated_jpeg())
+    photos = [work / f"IMG_{n:04d}.jpg" for n in range(args.repeat)]
+    for n, path in enumerate(photos):  # another photo in each run: nothing is on the server before
+        path.write_bytes(rotated_jpeg(seed=n))
+    photo = photos[0]
     settings = Settings.from_env({}, data_dir=work / "data")
     server = LiveServer(settings, env={"QUESTIONNAIRES_DIR": str(QUESTIONNAIRES)})
     server.start()
     try:
         seed(server)
         sizes = shell_size(server.url)
-        timings: dict[str, list[tuple[float, float]]] = {"response": [], "audit": []}
+        timings: dict[str, list[tuple[float, float, float]]] = {"response": [], "audit": []}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            for _ in range(args.repeat):
-                timings["response"].append(run_case(browser, server, "response", args.interviews, photo))
-                timings["audit"].append(run_case(browser, server, "audit", args.audits, photo))
+            for n in range(args.repeat):
+                timings["response"].append(run_case(browser, server, "response", args.interviews, photos[n]))
+                timings["audit"].append(run_case(browser, server, "audit", args.audits, photos[n]))
             browser.close()
     finally:
         server.stop()
@@ -301,7 +307,8 @@ def main() -> None:
         "|---|---:|---:|---:|",
         f"| {args.interviews} interviews | {median('response', 0):.2f} | {median('response', 1):.2f} | "
         f"{median('response', 0) / median('response', 1):.1f} |",
-        f"| {args.audits} audits, one photo each (~{photo.stat().st_size // 1024} KiB camera JPEG reduced on the phone) | "
+        f"| {args.audits} audits, one photo each (a {photo.stat().st_size // 1024} KiB 3000 × 4000 camera JPEG, "
+        f"sent as {median('audit', 2) / 1024:.0f} KiB at 1500 × 2000) | "
         f"{median('audit', 0):.2f} | {median('audit', 1):.2f} | {median('audit', 0) / median('audit', 1):.1f} |",
         "",
     ]

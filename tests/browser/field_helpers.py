@@ -182,14 +182,14 @@ def lose_first_reply(pattern: str, method: str = "POST") -> Callable[[Any], bool
     return intercept
 
 
-def rotated_jpeg(width: int = 3000, height: int = 4000) -> bytes:
+def rotated_jpeg(width: int = 3000, height: int = 4000, seed: int = 7) -> bytes:
     """A large camera JPEG written sideways: the stored pixels are the upright picture turned a quarter left, with
     EXIF orientation 6 (turn right to show) and a capture time with its offset. Upright, the top fifth is red and
-    the bottom fifth blue; noise makes it as heavy as a real photo (several MB)."""
+    the bottom fifth blue; noise makes it as heavy as a real photo (several MB); another ``seed``, another photo."""
     import numpy as np
     from PIL import Image
 
-    rng = np.random.default_rng(7)
+    rng = np.random.default_rng(seed)
     pixels = np.clip(rng.normal(200, 40, size=(height, width, 3)), 0, 255).astype(np.uint8)
     pixels[: height // 5] = np.clip(pixels[: height // 5] * [1.0, 0.1, 0.1] + [40, 0, 0], 0, 255)
     pixels[-height // 5 :] = np.clip(pixels[-height // 5 :] * [0.1, 0.1, 1.0] + [0, 0, 40], 0, 255)

@@ -184,9 +184,13 @@ export async function openEditor(app, container, spec) {
     stopAll(gone);
   };
   let survey = null;
+  let left = false;
   const store = itemStore(meta, (id) => {
     app.rememberEditing(id);
-    holdDraft(id).then((held) => { lock = held; });
+    holdDraft(id).then((held) => {
+      if (left && held) held.release(); // the editor closed before the lock came
+      else lock = held;
+    });
     app.refreshStatus();
   });
   const ctx = {
@@ -251,6 +255,7 @@ export async function openEditor(app, container, spec) {
       Promise.resolve().then(sweep);
     },
     onStored() {
+      left = true;
       runLeave();
       const finished = store.id();
       if (lock) lock.release();
@@ -261,6 +266,7 @@ export async function openEditor(app, container, spec) {
   await survey.ready;
   return {
     leave() {
+      left = true;
       runLeave();
       if (survey) survey.destroy();
       survey = null;
