@@ -37,6 +37,7 @@ from survey_platform.campaigns.controller import CampaignController, Questionnai
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.recent import RecentReads
 from survey_platform.compression import compression_config
+from survey_platform.field.controller import FieldController
 from survey_platform.gc_tuning import tuned_collector
 from survey_platform.limits import SlidingWindowLimiter
 from survey_platform.net import AddressHasher, ClientAddressMiddleware
@@ -339,6 +340,7 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
             QuestionnaireController,
             response_router(settings),
             audit_router(settings),
+            FieldController,
             *RELEASE_ROUTES,
             *pages.route_handlers,
         ],

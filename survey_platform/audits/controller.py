@@ -21,6 +21,7 @@ from survey_platform.accounts.service import Principal
 from survey_platform.audits import service
 from survey_platform.audits.photos import (
     MEDIA_TYPES,
+    capture_time,
     check_photo,
     photo_metadata,
     photo_path,
@@ -119,13 +120,24 @@ async def _upload_photo(
             description="内容的 SHA-256（可选）/ the SHA-256 of the body (optional), checked against it",
         ),
     ] = None,
+    captured_at: Annotated[
+        str | None,
+        HeaderParameter(
+            name="X-Captured-At",
+            max_length=40,
+            description="拍摄时间（可选，带时区的 ISO 8601）/ when the photo was taken (optional; ISO 8601 with a "
+            "UTC offset), kept because re-encoding on the phone drops the EXIF data",
+        ),
+    ] = None,
 ) -> Response[PhotoInfo]:
     """Upload one evidence photo as the raw request body (image/jpeg, image/png or image/webp).
 
     Photos are stored under their SHA-256; sending the same bytes again returns 200, so an interrupted upload is
-    simply sent again. An optional ``X-Content-SHA256`` header is checked against the content.
+    simply sent again. An optional ``X-Content-SHA256`` header is checked against the content; an optional
+    ``X-Captured-At`` records when the photo was taken (the first upload that gives it wins).
     """
     settings: Settings = request.app.state.settings
+    taken = capture_time(captured_at)
     data = await request.body()
     metadata, created = await store_photo(
         settings.photos_dir,
@@ -134,6 +146,7 @@ async def _upload_photo(
         settings.max_photo_bytes,
         principal.user_id,
         content_sha256,
+        taken,
     )
     return Response(PhotoInfo(**metadata), status_code=201 if created else 200)  # type: ignore[arg-type]
 

@@ -98,12 +98,24 @@ async def store_photo(
     max_bytes: int,
     uploader: int | None,
     expected_sha256: str | None,
+    captured_at: datetime.datetime | None = None,
 ) -> tuple[dict[str, object], bool]:
-    """Store an upload; returns (metadata, created)."""
+    """Store an upload; returns (metadata, created).
+
+    ``captured_at``: when the photo was taken, as the phone recorded it; kept from the first upload that gives
+    one (the same bytes sent again never change it).
+    """
     digest, media_type = check_photo(data, declared_type, max_bytes, expected_sha256)
     await asyncio.to_thread(_write_atomically, photo_path(root, digest), data)
     existing = await Photo.select().where(Photo.sha256 == digest).first().run()
     if existing is not None:
+        if existing["captured_at"] is None and captured_at is not None:
+            await (
+                Photo.update({Photo.captured_at: captured_at})
+                .where((Photo.sha256 == digest) & Photo.captured_at.is_null())
+                .run()
+            )
+            existing["captured_at"] = captured_at
         return _metadata(existing), False
     await (
         Photo.insert(
@@ -113,6 +125,7 @@ async def store_photo(
                 size=len(data),
                 uploaded_by=uploader,
                 uploaded_at=datetime.datetime.now(datetime.UTC),
+                captured_at=captured_at,
             )
         )
         .on_conflict(action="DO NOTHING")
@@ -122,8 +135,37 @@ async def store_photo(
     return _metadata(row), True
 
 
+def capture_time(text: str | None) -> datetime.datetime | None:
+    """The ``X-Captured-At`` header as a time: ISO 8601 with a UTC offset (``2026-05-01T09:30:00+08:00``), or
+    None when absent; anything else is refused (422) naming the header."""
+    if text is None or not text.strip():
+        return None
+    try:
+        parsed = datetime.datetime.fromisoformat(text.strip())
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise InvalidInput(
+            "拍摄时间无效 / invalid capture time",
+            (
+                FieldProblem(
+                    "header:x-captured-at",
+                    "format",
+                    "应为带时区的 ISO 8601 时间，如 2026-05-01T09:30:00+08:00 / expected an ISO 8601 time with "
+                    f"a UTC offset, e.g. 2026-05-01T09:30:00+08:00; got {text[:40]!r}",
+                ),
+            ),
+        )
+    return parsed
+
+
 def _metadata(row: dict[str, object]) -> dict[str, object]:
-    return {"sha256": row["sha256"], "media_type": row["media_type"], "size": row["size"]}
+    return {
+        "sha256": row["sha256"],
+        "media_type": row["media_type"],
+        "size": row["size"],
+        "captured_at": row["captured_at"],
+    }
 
 
 async def photo_metadata(sha256: str) -> dict[str, object]:

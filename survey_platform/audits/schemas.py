@@ -84,7 +84,9 @@ class AuditDetail(AuditSummary, kw_only=True):
     submitted_at: datetime.datetime | None = None  # on the inspector's device: when the evidence was captured
 
 
-class PhotoInfo(msgspec.Struct):
+class PhotoInfo(msgspec.Struct, omit_defaults=True):
     sha256: str
     media_type: str
     size: int
+    # when it was taken, as the uploading phone recorded it (``X-Captured-At``); None when not sent
+    captured_at: datetime.datetime | None = None

@@ -26,6 +26,7 @@ from survey_platform.campaigns.assignments import assigned_campaign_ids, may_rev
 from survey_platform.campaigns.lifecycle import accepts_reviews, accepts_submissions, frozen_message
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import Campaign
+from survey_platform.campaigns.scope import includes_venue
 from survey_platform.campaigns.service import get_campaign, status_at_commit
 from survey_platform.questionnaire import Questionnaire, validate_answers
 from survey_platform.responses.rules import body_hash
@@ -70,19 +71,19 @@ async def _venue_in_scope(campaign: Campaign, venue_id: int) -> list[FieldProble
     )
     if row is None:
         return [FieldProblem("$.venue", "unknown", f"场所不存在 / unknown venue {venue_id}")]
-    if campaign.venues and venue_id not in campaign.venues:
+    if includes_venue(campaign, venue_id, row["city"]):
+        return []
+    if campaign.venues:
         return [
             FieldProblem(
                 "$.venue", "scope", f"场所不在本活动范围内 / venue {venue_id} is not in this campaign"
             )
         ]
-    if not campaign.venues and campaign.cities and row["city"] not in campaign.cities:
-        return [
-            FieldProblem(
-                "$.venue", "scope", "场所所在城市不在本活动范围内 / the venue's city is not in this campaign"
-            )
-        ]
-    return []
+    return [
+        FieldProblem(
+            "$.venue", "scope", "场所所在城市不在本活动范围内 / the venue's city is not in this campaign"
+        )
+    ]
 
 
 async def _checked_values(
@@ -484,11 +485,26 @@ async def correct_audit(
         raise InvalidInput("检查记录无效 / the audit is invalid", tuple(problems))
     now = datetime.datetime.now(datetime.UTC)
     flags = gps_flags(data.location)
+    corrected = {
+        Audit.answers: json.dumps(values, ensure_ascii=False, default=str),
+        Audit.photos: json.dumps(photos),
+        Audit.latitude: data.location.latitude if data.location else None,
+        Audit.longitude: data.location.longitude if data.location else None,
+        Audit.accuracy_m: data.location.accuracy if data.location else None,
+        Audit.started_at: data.started_at,
+        Audit.submitted_at: data.submitted_at,
+    }
     async with write_transaction(Audit._meta.db):
         status = await status_at_commit(row["campaign"])
         if not accepts_reviews(status):
             raise Conflict(frozen_message(row["campaign_code"], status))
-        current = await Audit.select(Audit.review_state).where(Audit.id == row["id"]).first().run()
+        current = (
+            await Audit.select(*corrected, Audit.review_state).where(Audit.id == row["id"]).first().run()
+        )
+        if await _is_resent_correction(row["id"], current, corrected):
+            return await get_audit(
+                audit_id, principal
+            )  # the reply to the first send was lost: nothing changes
         try:
             new_state = next_review_state(current["review_state"], "resubmit", "")
         except ReviewError as error:
@@ -496,13 +512,7 @@ async def correct_audit(
         await (
             Audit.update(
                 {
-                    Audit.answers: json.dumps(values, ensure_ascii=False, default=str),
-                    Audit.photos: json.dumps(photos),
-                    Audit.latitude: data.location.latitude if data.location else None,
-                    Audit.longitude: data.location.longitude if data.location else None,
-                    Audit.accuracy_m: data.location.accuracy if data.location else None,
-                    Audit.started_at: data.started_at,
-                    Audit.submitted_at: data.submitted_at,
+                    **corrected,
                     Audit.quality_flags: json.dumps(list(flags)),
                     Audit.status: "flagged" if flags else "valid",
                     Audit.status_reason: ",".join(flags),
@@ -515,6 +525,35 @@ async def correct_audit(
         )
         await _history(row["id"], principal, "resubmit", current["review_state"], new_state, "", now)
     return await get_audit(audit_id, principal)
+
+
+async def _is_resent_correction(
+    audit_row_id: int, current: dict[str, Any], corrected: dict[Any, Any]
+) -> bool:
+    """Whether a correction is the same one sent again: the audit went back to review through a correction
+    (its last step), which stored exactly these values. Then the re-send answers 200 and changes nothing, so a
+    field app retrying after a lost reply gets a receipt rather than "cannot resubmit a submitted audit"."""
+    if current["review_state"] != "submitted":
+        return False
+    last = (
+        await AuditReview.select(AuditReview.action)
+        .where(AuditReview.audit == audit_row_id)
+        .order_by(AuditReview.id, ascending=False)
+        .first()
+        .run()
+    )
+    if last is None or last["action"] != "resubmit":
+        return False
+    return all(_same_value(current[column._meta.name], value) for column, value in corrected.items())
+
+
+def _same_value(stored: object, sent: object) -> bool:
+    """A stored column value equals what a correction would store (JSON compared parsed; times as instants)."""
+    if isinstance(sent, str) and isinstance(stored, str | list | dict):
+        return _loads(stored) == json.loads(sent)
+    if isinstance(sent, datetime.datetime) and isinstance(stored, datetime.datetime):
+        return sent == stored
+    return stored == sent
 
 
 __all__ = ["BulkReview", "may_see", "review_many", "submit_audit", "submit_audit_batch"]

@@ -53,10 +53,16 @@ def permissions_policy(allowed: frozenset[str] = frozenset()) -> str:
     return ", ".join(f"{name}=(self)" if name in allowed else f"{name}=()" for name in DENIED_FEATURES)
 
 
+def under(path: str, prefix: str) -> bool:
+    """Whether ``path`` is in the area ``prefix`` (``/field/``), including the area's own page: Litestar routes
+    ``/field/`` with the trailing slash taken off (``/field``)."""
+    return path.startswith(prefix) or path == prefix.rstrip("/")
+
+
 def security_headers(path: str, *, https: bool = False) -> dict[str, str]:
     """The headers every response to ``path`` carries (HSTS only when the site is served over HTTPS)."""
     allowed = next(
-        (features for prefix, features in ALLOWED_FEATURES_BY_PREFIX.items() if path.startswith(prefix)),
+        (features for prefix, features in ALLOWED_FEATURES_BY_PREFIX.items() if under(path, prefix)),
         frozenset(),
     )
     headers = {
@@ -90,7 +96,7 @@ def security_headers_hook(*, https: bool) -> Callable[[Message, Scope], Awaitabl
         if message["type"] != "http.response.start":
             return
         path = scope.get("path", "/")
-        extra = next((h for prefix, h in by_prefix.items() if path.startswith(prefix)), default)
+        extra = next((h for prefix, h in by_prefix.items() if under(path, prefix)), default)
         if not https and scope.get("scheme") == "https":
             extra = [*extra, hsts]
         headers = list(message.get("headers") or ())

@@ -15,7 +15,17 @@ from litestar.params import FromPath
 from litestar.template import TemplateConfig
 from litestar.types import BeforeMessageSendHookHandler
 
-from survey_platform.pages import admin, admin_people, admin_places, desk, public, releases, signin, survey
+from survey_platform.pages import (
+    admin,
+    admin_people,
+    admin_places,
+    desk,
+    field,
+    public,
+    releases,
+    signin,
+    survey,
+)
 from survey_platform.pages.assets import IMMUTABLE, REVALIDATE, AssetBundle, load_assets
 from survey_platform.pages.rendering import template_config
 from survey_platform.pages.security import security_headers_hook
@@ -45,6 +55,7 @@ PAGE_ROUTES = (
     *admin.ROUTES,
     *admin_people.ROUTES,
     *admin_places.ROUTES,
+    *field.ROUTES,
 )
 
 

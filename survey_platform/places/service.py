@@ -160,6 +160,22 @@ def _venue_query():  # type: ignore[no-untyped-def]
     return VenueTable.select(*VenueTable.all_columns(exclude=[VenueTable.city]), VenueTable.city.code)
 
 
+async def venues_where(ids: Iterable[int] | None = None, cities: Iterable[str] | None = None) -> list[Venue]:
+    """Venues by id (``ids``), else in ``cities``, else all; ordered by id."""
+    query = _venue_query().order_by(VenueTable.id)
+    if ids is not None:
+        wanted = sorted(set(ids))
+        if not wanted:
+            return []
+        query = query.where(VenueTable.id.is_in(wanted))
+    elif cities is not None:
+        codes = sorted(set(cities))
+        if not codes:
+            return []
+        query = query.where(VenueTable.city.code.is_in(codes))
+    return [_venue(row) for row in await query.run()]
+
+
 async def list_venues(
     city: str | None = None, category: str | None = None, limit: int = 1000, offset: int = 0
 ) -> list[Venue]:

@@ -272,6 +272,24 @@ GEOPOINT_FIELDS: dict[str, tuple[float, float | None, str, str]] = {
 }
 
 
+def _temporal(qtype: str, value: object, path: str, errors: _Errors) -> object:
+    """A date, time or datetime as text in its ISO 8601 form (``_TEMPORAL``), or None with the error added."""
+    zh, form = _TEMPORAL[qtype]
+    if not isinstance(value, str):
+        _expect(errors, path, "type", (f" {form} 格式的{zh}文本", f"a {qtype} as text {form}"), value)
+        return None
+    try:
+        temporal_key(qtype, value)
+    except ExprEvalError:
+        _expect(errors, path, "format", (f"有效的{zh} {form}", f"a valid {qtype} {form}"), value)
+        return None
+    return value
+
+
+#: the optional field of a geopoint saying when the position was taken (a datetime, like a datetime answer)
+GEOPOINT_TIME = "time"
+
+
 def _geopoint(question: Question, value: object, path: str, errors: _Errors) -> object:
     if not isinstance(value, Mapping):
         _expect(
@@ -284,14 +302,16 @@ def _geopoint(question: Question, value: object, path: str, errors: _Errors) -> 
         return None
     ok = True
     for key in value:
-        if key not in GEOPOINT_FIELDS:
+        if key not in GEOPOINT_FIELDS and key != GEOPOINT_TIME:
             errors.add(
                 f"{path}.{key}",
                 "unknown",
-                f"未知的字段 '{str(key)[:MAX_SHOWN]}'：应只含 lat、lon、accuracy",
-                f"unknown field '{str(key)[:MAX_SHOWN]}': expected only lat, lon, accuracy",
+                f"未知的字段 '{str(key)[:MAX_SHOWN]}'：应只含 lat、lon、accuracy、time",
+                f"unknown field '{str(key)[:MAX_SHOWN]}': expected only lat, lon, accuracy, time",
             )
             ok = False
+    if value.get(GEOPOINT_TIME) is not None:
+        ok = _temporal("datetime", value[GEOPOINT_TIME], f"{path}.{GEOPOINT_TIME}", errors) is not None and ok
     for key, (low, high, zh_unit, en_unit) in GEOPOINT_FIELDS.items():
         number = value.get(key)
         if number is None and key == "accuracy" and question.max_accuracy is None:
@@ -464,16 +484,7 @@ def coerce(question: Question, value: object, path: str, errors: _Errors) -> obj
             return None
         return value if value.strip() else None
     if qtype in ("date", "time", "datetime"):
-        zh, form = _TEMPORAL[qtype]
-        if not isinstance(value, str):
-            _expect(errors, path, "type", (f" {form} 格式的{zh}文本", f"a {qtype} as text {form}"), value)
-            return None
-        try:
-            temporal_key(qtype, value)
-        except ExprEvalError:
-            _expect(errors, path, "format", (f"有效的{zh} {form}", f"a valid {qtype} {form}"), value)
-            return None
-        return value
+        return _temporal(qtype, value, path, errors)
     if qtype == "geopoint":
         return _geopoint(question, value, path, errors)
     if qtype == "photo":

@@ -89,6 +89,10 @@ class Venue(Table, tablename="venue"):
     latitude = DoublePrecision(null=True, default=None)
     longitude = DoublePrecision(null=True, default=None)
     visit_history = JSON(default="[]")
+    # The UUID a field app generated when an inspector added the venue offline (None for venues added by admins):
+    # a re-send of the same new venue finds it instead of creating another. Unique through the index
+    # ``venue_client_id`` (a migration's raw step: SQLite cannot add a UNIQUE column to an existing table).
+    client_id = UUID(null=True, default=None)
 
 
 class Campaign(Table, tablename="campaign"):
@@ -152,6 +156,8 @@ class Photo(Table, tablename="photo"):
     size = Integer()
     uploaded_by = Integer(null=True, default=None)
     uploaded_at = Timestamptz()
+    # When the photo was taken, as the uploading phone recorded it (the re-encoded JPEG has no EXIF any more)
+    captured_at = Timestamptz(null=True, default=None)
 
 
 class Audit(Table, tablename="audit"):

@@ -13,6 +13,9 @@ def test_only_the_field_app_may_ask_for_position_and_camera() -> None:
     field = security_headers("/field/app")["permissions-policy"]
     assert "geolocation=()" in public and "camera=()" in public and "microphone=()" in public
     assert "geolocation=(self)" in field and "camera=(self)" in field and "microphone=()" in field
+    # Litestar routes the app's own page /field/ as /field: it is in the area too, /fieldwork is not
+    assert "geolocation=(self)" in security_headers("/field")["permissions-policy"]
+    assert "geolocation=()" in security_headers("/fieldwork")["permissions-policy"]
     assert "strict-transport-security" not in security_headers("/")
     assert security_headers("/", https=True)["strict-transport-security"].startswith("max-age=")
 

@@ -121,6 +121,11 @@ def test_a_good_answer_set_passes_and_calculations_are_filled_in(q: Questionnair
         ({"q_gps": {"lat": 30, "lon": 120}}, [("answers.q_gps.accuracy", "required")]),
         ({"q_gps": {"lat": 30, "lon": 120, "accuracy": 80}}, [("answers.q_gps.accuracy", "range")]),
         ({"q_gps": {"lat": 30, "lon": 120, "accuracy": 5, "alt": 3}}, [("answers.q_gps.alt", "unknown")]),
+        (
+            {"q_gps": {"lat": 30, "lon": 120, "accuracy": 5, "time": "9:05"}},
+            [("answers.q_gps.time", "format")],
+        ),
+        ({"q_gps": {"lat": 30, "lon": 120, "accuracy": 5, "time": 1.5e9}}, [("answers.q_gps.time", "type")]),
         ({"q_photos": [PHOTO, PHOTO]}, [("answers.q_photos.1", "duplicate")]),
         ({"q_photos": ["ABC"]}, [("answers.q_photos.0", "format")]),
         ({"q_photos": [PHOTO, PHOTO2, "b" * 64]}, [("answers.q_photos", "count")]),
@@ -154,6 +159,13 @@ def test_valid_values_of_every_type(q: Questionnaire) -> None:
     assert check.errors == ()
     assert check.values["q_gps"] == {"lat": 37.87, "lon": 112.55, "accuracy": 12.5}
     assert check.values["q_why_red"] == "喜欢"
+
+
+def test_a_geopoint_keeps_the_time_its_position_was_taken(q: Questionnaire) -> None:
+    point = {"lat": 37.87, "lon": 112.55, "accuracy": 12.5, "time": "2026-05-01T09:30:05.120+08:00"}
+    check = validate_answers(q, {**good(), "q_gps": point})
+    assert check.errors == ()
+    assert check.values["q_gps"] == point
 
 
 def test_messages_are_bilingual_and_use_the_constraint_message(q: Questionnaire) -> None:

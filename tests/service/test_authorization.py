@@ -40,6 +40,13 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
     answers = {"counter_payment": False, "counter_photo": [sha]}
     with_photo = {"id": str(uuid.uuid4()), "venue": venue, "answers": answers}
     multipart = Multipart({"audit": json.dumps(with_photo)}, [("photos", ("counter.png", PNG, "image/png"))])
+    field_venue = {
+        "client_id": str(uuid.uuid4()),
+        "campaign": "qr-2026",
+        "name": "新店",
+        "category": "retail",
+    }
+    field_venue.update(city="taiyuan")
     return [
         ("GET", "/health", None, ALL, {}),
         # public pages (the language switch without its query parameter is a 400 page; a 64-hex static path a 404)
@@ -88,6 +95,11 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
         ("GET", "/admin/places", None, ADMIN, {"anonymous": 303, "admin": 200}),
         ("POST", "/admin/places/import", None, ADMIN, {"anonymous": 303, "admin": 422}),
         ("POST", "/admin/places/import/confirm", None, ADMIN, {"anonymous": 303, "admin": 409}),
+        # the field app's shell, manifest and service worker are public (the app signs in through the API);
+        # (/field is sent on to /field/ with a permanent redirect; redirects are not followed here)
+        ("GET", "/field", None, ALL, {"anonymous": 308, "inspector": 308}),
+        ("GET", "/field/manifest.webmanifest", None, ALL, {"anonymous": 200}),
+        ("GET", "/field/sw.js", None, ALL, {"anonymous": 200, "admin": 200}),
         ("POST", "/api/v1/auth/login", {"username": "nobody", "password": "wrong-password"}, set(), {}),
         ("POST", "/api/v1/auth/logout", None, SIGNED_IN, {}),
         ("GET", "/api/v1/auth/me", None, SIGNED_IN, {}),
@@ -179,6 +191,30 @@ def matrix(ctx: dict[str, Any]) -> list[tuple[str, str, Any, set[str], dict[str,
         ("PUT", f"/api/v1/audits/{audit}", {"answers": {}}, {"inspector"}, {"inspector": 422, "other": 404}),
         ("POST", f"/api/v1/audits/{audit}/review", {"action": "bogus"}, STAFF, {"reviewer": 422}),
         ("POST", "/api/v1/photos", PNG, {"inspector", "other", "admin"}, {}),
+        # the field app: what a field account works on; an inspection's venues, new venues and follow-ups for its
+        # assigned inspectors (the other inspector is refused by the assignment) and admins
+        ("GET", "/api/v1/field/assignments", None, {"inspector", "other", "interviewer", "admin"}, {}),
+        (
+            "GET",
+            "/api/v1/field/campaigns/qr-2026/venues",
+            None,
+            {"inspector", "admin"},
+            {"inspector": 200, "admin": 200},
+        ),
+        (
+            "POST",
+            "/api/v1/field/venues",
+            field_venue,
+            {"inspector", "admin"},
+            {"inspector": 201, "admin": 200},
+        ),
+        (
+            "GET",
+            f"/api/v1/field/venues/{venue}/last-audit",
+            None,
+            {"inspector", "admin"},
+            {"inspector": 404, "admin": 404},
+        ),
         # the photo is held by the multipart audit above: its inspector, the campaign's reviewer and admins may
         # read it; to others it looks missing
         (

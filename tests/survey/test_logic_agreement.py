@@ -172,6 +172,9 @@ def _valid(rng: random.Random, q: Question) -> Any:
                 {"lat": 31.23, "lon": 121.47},
                 {"lat": 91, "lon": 0, "accuracy": 1},
                 {"lat": "31", "lon": 0, "accuracy": 1, "alt": 3},
+                {"lat": 31.23, "lon": 121.47, "accuracy": 8, "time": "2026-11-23T14:05:09.250+08:00"},
+                {"lat": 31.23, "lon": 121.47, "accuracy": 8, "time": "2026-11-23 14:05"},
+                {"lat": 31.23, "lon": 121.47, "accuracy": 300, "time": 5},
             ]
         )
     if q.type == "photo":

@@ -17,6 +17,7 @@ const isMapping = (value) => value !== null && typeof value === 'object' && !Arr
 const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_VENUE_LENGTH = 200;
 const GEOPOINT_FIELDS = [['lat', -90, 90], ['lon', -180, 180], ['accuracy', 0, null]];
+const GEOPOINT_TIME = 'time'; // optional: when the position was taken (a datetime, like a datetime answer)
 export const INTERVIEWER = 'interviewer';
 
 /** Unicode code points, as Python's len() counts them. */
@@ -119,6 +120,21 @@ function choicesList(form, q, value, path, errors) {
   return value.slice();
 }
 
+function temporal(type, value, path, errors, q) {
+  if (typeof value !== 'string') {
+    errors.push({ path, code: 'type', question: q.id });
+    return null;
+  }
+  try {
+    temporalKey(type, value);
+  } catch (error) {
+    if (!(error instanceof ExprEvalError)) throw error;
+    errors.push({ path, code: 'format', question: q.id });
+    return null;
+  }
+  return value;
+}
+
 function geopoint(q, value, path, errors) {
   if (!isMapping(value)) {
     errors.push({ path, code: 'type', question: q.id });
@@ -126,11 +142,14 @@ function geopoint(q, value, path, errors) {
   }
   let ok = true;
   Object.keys(value).forEach((key) => {
-    if (!GEOPOINT_FIELDS.some((field) => field[0] === key)) {
+    if (key !== GEOPOINT_TIME && !GEOPOINT_FIELDS.some((field) => field[0] === key)) {
       errors.push({ path: `${path}.${key}`, code: 'unknown', question: q.id });
       ok = false;
     }
   });
+  if (value[GEOPOINT_TIME] !== null && value[GEOPOINT_TIME] !== undefined) {
+    ok = temporal('datetime', value[GEOPOINT_TIME], `${path}.${GEOPOINT_TIME}`, errors, q) !== null && ok;
+  }
   GEOPOINT_FIELDS.forEach(([key, low, high]) => {
     const number = hasOwn(value, key) ? value[key] : null;
     const absent = number === null || number === undefined;
@@ -244,20 +263,7 @@ export function coerce(form, q, value, path, errors) {
     }
     return value.trim() ? value : null;
   }
-  if (type === 'date' || type === 'time' || type === 'datetime') {
-    if (typeof value !== 'string') {
-      errors.push({ path, code: 'type', question: q.id });
-      return null;
-    }
-    try {
-      temporalKey(type, value);
-    } catch (error) {
-      if (!(error instanceof ExprEvalError)) throw error;
-      errors.push({ path, code: 'format', question: q.id });
-      return null;
-    }
-    return value;
-  }
+  if (type === 'date' || type === 'time' || type === 'datetime') return temporal(type, value, path, errors, q);
   if (type === 'geopoint') return geopoint(q, value, path, errors);
   if (type === 'photo') return photos(q, value, path, errors);
   return null;

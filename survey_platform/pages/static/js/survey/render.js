@@ -11,6 +11,9 @@
 //     widgets,                  // optional {type: (question, value, onChange, strings) -> Element} (photo, geopoint)
 //     onStored,                 // optional (result, done) => void, after the server stored it
 //     onScreen,                 // optional (name) => void: 'intro', 'section', 'sending' or 'done' is shown
+//     autoStart,                // optional: no intro screen, a new draft starts at once (the field app)
+//     prepare,                  // optional (draft) => void: fill a new draft before its first screen (e.g. the venue)
+//     decorate,                 // optional (question) => Element or null, shown with the question's label (severity)
 //   })
 //
 // The draft (saved on every change) holds the client UUID (made when the draft starts), the start time, the answers,
@@ -115,7 +118,7 @@ class Survey {
         this.reassess();
         return this.showSection(this.draft.section, { restored: true });
       }
-      return this.showIntro();
+      return this.options.autoStart ? this.begin() : this.showIntro();
     });
   }
 
@@ -128,7 +131,7 @@ class Survey {
   }
 
   newDraft() {
-    return {
+    const draft = {
       v: DRAFT_VERSION,
       id: newUuid(),
       started_at: nowIso(this.now),
@@ -139,6 +142,8 @@ class Survey {
       outgoing: null,
       done: null,
     };
+    if (this.options.prepare) this.options.prepare(draft);
+    return draft;
   }
 
   save() {
@@ -202,14 +207,17 @@ class Survey {
   showIntro() {
     this.screen = 'intro';
     const button = h('button', { type: 'button', className: 'button-primary' }, [this.t('survey.ui.start')]);
-    button.addEventListener('click', () => {
-      this.draft = this.newDraft();
-      this.reassess();
-      const first = this.visibleSections()[0];
-      this.showSection(first ? first.id : null, {});
-    });
+    button.addEventListener('click', () => this.begin());
     const heading = h('h2', { className: 'survey-heading' }, [this.t('survey.ui.intro_heading')]);
     this.replace([heading, h('p', {}, [this.t('survey.ui.intro_required')]), h('div', { className: 'survey-actions' }, [button])], null);
+  }
+
+  /** A new draft (its client UUID made now) and its first screen. */
+  begin() {
+    this.draft = this.newDraft();
+    this.reassess();
+    const first = this.visibleSections()[0];
+    return this.showSection(first ? first.id : null, {});
   }
 
   visibleSections() {
@@ -450,7 +458,7 @@ class Survey {
     const error = h('p', { className: 'field-error', id: errorId, hidden: true }, []);
     const describedBy = [q.hint ? hintId : null, errorId].filter(Boolean).join(' ');
     const mark = q.required ? null : h('span', { className: 'optional' }, [this.t('survey.ui.optional')]);
-    const title = [this.label(q.label), mark ? ' ' : null, mark];
+    const title = [this.label(q.label), mark ? ' ' : null, mark, this.options.decorate ? this.options.decorate(q) : null];
     if (q.type === 'note') return h('div', { className: 'question note', id: `q-${q.id}` }, [h('p', {}, [this.label(q.label)]), error]);
 
     const custom = this.options.widgets && this.options.widgets[q.type];
