@@ -300,7 +300,9 @@ def create_app(settings: Settings | None = None, *, tune_gc: bool = False) -> Li
                 await redis.aclose()
 
     middleware: list[Any] = [
-        DefineMiddleware(ClientAddressMiddleware, trusted=settings.trusted_networks),
+        DefineMiddleware(
+            ClientAddressMiddleware, trusted=settings.trusted_networks, header=settings.proxy_header
+        ),
         CSRFMiddleware,
     ]
     if settings.rate_limit_per_minute > 0:

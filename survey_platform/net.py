@@ -1,11 +1,14 @@
 """The client's address behind trusted reverse proxies, and the salted hash that stands for it.
 
 Behind a reverse proxy every request comes from the proxy's address. Only proxies named in
-``SURVEY_TRUSTED_PROXIES`` are believed: when the direct peer is one of them, the client is the right-most address in
-``Forwarded`` (RFC 7239 ``for=``) or, without it, ``X-Forwarded-For`` that is not itself a trusted proxy. Headers
-from any other peer are ignored (anyone can write them). :class:`ClientAddressMiddleware` puts the result in the ASGI
-scope's ``client``, so rate limits and everything else see the same address. The address itself is never stored:
-limits use :meth:`AddressHasher.key`, a salted SHA-256.
+``SURVEY_TRUSTED_PROXIES`` are believed, and only in the one header they write (``SURVEY_PROXY_HEADER``:
+``x-forwarded-for``, the default, with ``X-Forwarded-Proto``; or ``forwarded``, RFC 7239 ``for=``/``proto=``): when
+the direct peer is a trusted proxy, the client is the right-most address in that header that is not itself a trusted
+proxy. A proxy appends to its header and passes every other header through untouched, so the other header is the
+client's own writing and is never read; a node that is not an IP address (``unknown``, an obfuscated name) makes the
+client unknown, and the proxy's own address is used. Headers from any other peer are ignored.
+:class:`ClientAddressMiddleware` puts the result in the ASGI scope's ``client``, so rate limits and everything else
+see the same address. The address itself is never stored: limits use :meth:`AddressHasher.key`, a salted SHA-256.
 """
 
 from __future__ import annotations
@@ -58,59 +61,73 @@ def _trusted(address: str | None, networks: Sequence[IPNetwork]) -> bool:
     return parsed is not None and any(parsed in network for network in networks)
 
 
-def forwarded_chain(headers: Iterable[tuple[bytes, bytes]]) -> list[str]:
-    """The forwarding chain, client first: ``Forwarded`` ``for=`` nodes, or else ``X-Forwarded-For`` entries."""
-    forwarded: list[str] = []
-    x_forwarded: list[str] = []
-    for name, value in headers:
-        if name == b"forwarded":
-            forwarded.extend(m.group("node") for m in _FOR.finditer(value.decode("latin-1")))
-        elif name == b"x-forwarded-for":
-            x_forwarded.extend(part.strip() for part in value.decode("latin-1").split(",") if part.strip())
-    return forwarded or x_forwarded
+PROXY_HEADERS: tuple[str, ...] = ("x-forwarded-for", "forwarded")
+
+
+def forwarded_chain(headers: Iterable[tuple[bytes, bytes]], header: str = "x-forwarded-for") -> list[str]:
+    """The forwarding chain in ``header`` (every occurrence, in order), client first."""
+    name = header.encode()
+    chain: list[str] = []
+    for key, value in headers:
+        if key != name:
+            continue
+        text = value.decode("latin-1")
+        if header == "forwarded":
+            chain.extend(m.group("node") for m in _FOR.finditer(text))
+        else:
+            chain.extend(part.strip() for part in text.split(",") if part.strip())
+    return chain
 
 
 def client_address(
-    peer: str | None, headers: Iterable[tuple[bytes, bytes]], trusted: Sequence[IPNetwork]
+    peer: str | None,
+    headers: Iterable[tuple[bytes, bytes]],
+    trusted: Sequence[IPNetwork],
+    header: str = "x-forwarded-for",
 ) -> str | None:
-    """The client's address: the peer, unless the peer is a trusted proxy (then walk the forwarding chain)."""
+    """The client's address: the peer, unless the peer is a trusted proxy (then walk ``header``'s chain from the
+    right past the trusted proxies; a node that is not an IP address gives the peer)."""
     if not trusted or not _trusted(peer, trusted):
         return peer
-    chain = forwarded_chain(headers)
-    for node in reversed(chain):
-        if not _trusted(node, trusted):
-            parsed = _address(node)
-            return str(parsed) if parsed is not None else node[:100]
-    return str(_address(chain[0])) if chain and _address(chain[0]) else peer
+    for node in reversed(forwarded_chain(headers, header)):
+        parsed = _address(node)
+        if parsed is None:
+            return peer
+        if not any(parsed in network for network in trusted):
+            return str(parsed)
+    return peer
 
 
-def forwarded_scheme(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
-    """The scheme the client used, from ``Forwarded`` ``proto=`` or ``X-Forwarded-Proto`` (last hop's view)."""
+def forwarded_scheme(headers: Iterable[tuple[bytes, bytes]], header: str = "x-forwarded-for") -> str | None:
+    """The scheme the client used as the trusted proxy saw it: ``Forwarded`` ``proto=`` (with ``forwarded``) or
+    ``X-Forwarded-Proto`` (with ``x-forwarded-for``), the last value."""
     scheme = None
     for name, value in headers:
-        if name == b"forwarded":
-            found = _PROTO.findall(value.decode("latin-1"))
+        text = value.decode("latin-1")
+        if header == "forwarded" and name == b"forwarded":
+            found = _PROTO.findall(text)
             scheme = found[-1].lower() if found else scheme
-        elif name == b"x-forwarded-proto" and scheme is None:
-            last = value.decode("latin-1").split(",")[-1].strip().lower()
-            scheme = last if last in ("http", "https") else None
+        elif header == "x-forwarded-for" and name == b"x-forwarded-proto":
+            last = text.split(",")[-1].strip().lower()
+            scheme = last if last in ("http", "https") else scheme
     return scheme
 
 
 class ClientAddressMiddleware:
     """ASGI middleware: the client's address (and scheme) as seen behind trusted proxies, in the ASGI scope."""
 
-    def __init__(self, app: Any, trusted: Sequence[IPNetwork]) -> None:
+    def __init__(self, app: Any, trusted: Sequence[IPNetwork], header: str = "x-forwarded-for") -> None:
         self.app = app
         self.trusted = tuple(trusted)
+        self.header = header
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if self.trusted and scope["type"] in ("http", "websocket"):
             peer = scope.get("client")
             if _trusted(peer[0] if peer else None, self.trusted):
                 headers = scope.get("headers", ())
-                host = client_address(peer[0], headers, self.trusted)  # type: ignore[index]
-                scheme = forwarded_scheme(headers)
+                host = client_address(peer[0], headers, self.trusted, self.header)  # type: ignore[index]
+                scheme = forwarded_scheme(headers, self.header)
                 scope = {**scope, "client": (host, 0)}
                 if scheme is not None and scope["type"] == "http":
                     scope["scheme"] = scheme
@@ -130,6 +147,7 @@ class AddressHasher:
 
 
 __all__ = [
+    "PROXY_HEADERS",
     "AddressHasher",
     "ClientAddressMiddleware",
     "ProxyConfigError",

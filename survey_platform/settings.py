@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 
-from survey_platform.net import IPNetwork, ProxyConfigError, parse_networks
+from survey_platform.net import PROXY_HEADERS, IPNetwork, ProxyConfigError, parse_networks
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 DEFAULT_QUESTIONNAIRES_DIR = PACKAGE_ROOT.parent / "questionnaires"
@@ -52,6 +52,8 @@ class Settings:
     # Reverse proxies whose Forwarded / X-Forwarded-For / X-Forwarded-Proto headers are believed (IPs or networks,
     # comma-separated); requests from any other peer are taken at their own address
     trusted_proxies: str = ""
+    # The one header the trusted proxies write: "x-forwarded-for" (with X-Forwarded-Proto) or "forwarded" (RFC 7239)
+    proxy_header: str = "x-forwarded-for"
     # Group-commit writer: flush after this many rows or this many milliseconds
     write_batch_rows: int = 2_000
     write_batch_ms: float = 4.0
@@ -122,6 +124,10 @@ class Settings:
             )
         values["cookie_secure"] = secure
         values["public_url"] = public_url(str(values.get("public_url", "")))
+        header = str(values.get("proxy_header", "x-forwarded-for")).strip().lower()
+        if header not in PROXY_HEADERS:
+            raise SettingsError(f"SURVEY_PROXY_HEADER={header!r}: expected {' or '.join(PROXY_HEADERS)}")
+        values["proxy_header"] = header
         try:
             parse_networks(str(values.get("trusted_proxies", "")))
         except ProxyConfigError as error:
@@ -164,6 +170,7 @@ _ENV_FIELDS: dict[str, str] = {
     "SURVEY_LOGIN_FAILURES": "login_failures",
     "SURVEY_LOGIN_WINDOW_SECONDS": "login_window_seconds",
     "SURVEY_TRUSTED_PROXIES": "trusted_proxies",
+    "SURVEY_PROXY_HEADER": "proxy_header",
     "SURVEY_WRITE_BATCH_ROWS": "write_batch_rows",
     "SURVEY_WRITE_BATCH_MS": "write_batch_ms",
     "SURVEY_SQLITE_SYNCHRONOUS": "sqlite_synchronous",

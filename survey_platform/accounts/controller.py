@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from typing import Annotated, Any
 
@@ -97,16 +96,21 @@ async def sign_in(request: Request[Any, Any, Any], username: str, password: str)
     """Check credentials under the sign-in throttle; returns (principal, new session token).
 
     At most ``SURVEY_LOGIN_FAILURES`` failures per account and per client address within
-    ``SURVEY_LOGIN_WINDOW_SECONDS``; beyond that every attempt is refused with 429 and ``Retry-After`` (without
-    looking at the password), and a success clears the account's failures.
+    ``SURVEY_LOGIN_WINDOW_SECONDS``; beyond that every attempt is refused with 429 and ``Retry-After`` without
+    looking at the password. Every attempt first takes a slot of both limits (atomically, so concurrent attempts
+    cannot slip past the count); a failure keeps them, a success gives them back and clears the account's failures.
     """
     settings: Settings = request.app.state.settings
     limiter: SlidingWindowLimiter = request.app.state.login_failures
     keys = _login_keys(request, username)
+    taken: list[tuple[str, str]] = []
     try:
         for key in keys:
-            await limiter.check(key)
+            member, _ = await limiter.reserve(key)
+            taken.append((key, member))
     except Limited as limited:
+        for key, member in taken:
+            await limiter.release(key, member)
         raise TooManyRequests(
             f"登录失败次数过多，请 {limited.retry_after} 秒后再试 / too many failed sign-ins; try again in "
             f"{limited.retry_after} s",
@@ -114,10 +118,9 @@ async def sign_in(request: Request[Any, Any, Any], username: str, password: str)
         ) from None
     principal = await service.authenticate(username, password, settings.password_iterations)
     if principal is None:
-        for key in keys:
-            with contextlib.suppress(Limited):  # already at the limit: the next attempt is refused anyway
-                await limiter.reserve(key)
-        raise Unauthorized("用户名或密码错误 / wrong username or password")
+        raise Unauthorized("用户名或密码错误 / wrong username or password")  # the slots stay: failures
+    for key, member in taken:
+        await limiter.release(key, member)
     await limiter.clear(keys[0])
     registry: SessionRegistry = request.app.state.sessions
     return principal, await registry.issue(principal)

@@ -18,7 +18,7 @@ from survey_platform.accounts.passwords import password_problem
 from survey_platform.accounts.roles import ROLES, Role
 from survey_platform.storage import audit_log
 from survey_platform.storage.errors import Conflict, FieldProblem, InvalidInput, NotFound, Unauthorized
-from survey_platform.storage.tables import AccountRole
+from survey_platform.storage.tables import AccountRole, CampaignAssignment
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.@-]{3,100}$")
 
@@ -272,6 +272,9 @@ async def update_account(
             await BaseUser.update(user_values).where(BaseUser.id == user_id).run()
         if role_values:
             await AccountRole.update(role_values).where(AccountRole.user == user_id).run()
+        if role is not None and role != account.role:
+            # assignments were made for the old role: a new reviewer must not review what they collected
+            await CampaignAssignment.delete().where(CampaignAssignment.account == user_id).run()
     changed = {
         "role": role,
         "active": active,

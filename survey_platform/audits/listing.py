@@ -17,7 +17,7 @@ from piccolo.query.functions.aggregate import Count
 
 from survey_platform.accounts.service import Principal
 from survey_platform.audits.lifecycle import REVIEW_ACTIONS
-from survey_platform.campaigns.assignments import assigned_campaign_ids
+from survey_platform.campaigns.assignments import reviewed_campaign_ids
 from survey_platform.storage.tables import Audit
 
 #: the review states, in the order a reviewer meets them
@@ -81,11 +81,7 @@ def _loads(value: object) -> Any:
 
 async def visible_campaigns(principal: Principal) -> list[int] | None:
     """The campaign ids whose audits ``principal`` may review (None: all of them, for an admin)."""
-    if principal.role == "admin":
-        return None
-    if principal.role != "reviewer":
-        return []
-    return sorted(await assigned_campaign_ids(principal.user_id))
+    return await reviewed_campaign_ids(principal)
 
 
 def _conditions(visible: list[int] | None, where: AuditFilter, with_state: bool = True) -> list[Any]:

@@ -22,7 +22,7 @@ from survey_platform.audits.schemas import (
     Location,
     ReviewEvent,
 )
-from survey_platform.campaigns.assignments import assigned_campaign_ids, may_review, require_submitter
+from survey_platform.campaigns.assignments import may_review, require_submitter, reviewed_campaign_ids
 from survey_platform.campaigns.lifecycle import accepts_reviews, accepts_submissions, frozen_message
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import Campaign
@@ -374,11 +374,11 @@ async def list_audits(
         .limit(limit)
         .offset(offset)
     )
-    if principal.role == "reviewer":
-        query = query.where(
-            Audit.campaign.is_in(sorted(await assigned_campaign_ids(principal.user_id)) or [0])
-        )
-    elif principal.role != "admin":
+    if principal.role in ("admin", "reviewer"):
+        reviewed = await reviewed_campaign_ids(principal)
+        if reviewed is not None:
+            query = query.where(Audit.campaign.is_in(reviewed or [0]))
+    else:
         query = query.where(Audit.inspector == principal.user_id)
     if campaign:
         query = query.where(Audit.campaign.code == campaign)

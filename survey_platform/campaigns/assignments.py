@@ -80,9 +80,13 @@ async def assign(
     if problems:
         raise InvalidInput("分配无效 / invalid assignment", tuple(problems))
     async with write_transaction(CampaignAssignment._meta.db):
+        # the role's accounts go, and so does any left-over row of the wanted accounts (one row per account)
         await (
             CampaignAssignment.delete()
-            .where((CampaignAssignment.campaign == campaign.id) & (CampaignAssignment.role == role))
+            .where(
+                (CampaignAssignment.campaign == campaign.id)
+                & ((CampaignAssignment.role == role) | CampaignAssignment.account.is_in(wanted or [0]))
+            )
             .run()
         )
         if wanted:
@@ -111,22 +115,40 @@ async def assigned(campaign_code: str, role: str) -> list[int]:
     return sorted(row["account"] for row in rows)
 
 
-async def is_assigned(campaign_id: int, account_id: int) -> bool:
+async def is_assigned(campaign_id: int, principal: Principal) -> bool:
+    """Whether ``principal`` is assigned to the campaign in the role the account has now."""
     return await (
         CampaignAssignment.exists()
-        .where((CampaignAssignment.campaign == campaign_id) & (CampaignAssignment.account == account_id))
+        .where(
+            (CampaignAssignment.campaign == campaign_id)
+            & (CampaignAssignment.account == principal.user_id)
+            & (CampaignAssignment.role == principal.role)
+        )
         .run()
     )
 
 
-async def assigned_campaign_ids(account_id: int) -> set[int]:
-    """The campaigns the account is assigned to (in its role)."""
+async def assigned_campaign_ids(principal: Principal) -> set[int]:
+    """The campaigns ``principal`` is assigned to, in the role the account has now (an assignment made under
+    another role, before a role change, gives nothing)."""
     rows = (
         await CampaignAssignment.select(CampaignAssignment.campaign)
-        .where(CampaignAssignment.account == account_id)
+        .where(
+            (CampaignAssignment.account == principal.user_id) & (CampaignAssignment.role == principal.role)
+        )
         .run()
     )
     return {row["campaign"] for row in rows}
+
+
+async def reviewed_campaign_ids(principal: Principal) -> list[int] | None:
+    """The campaigns whose audits and interviews ``principal`` reviews: None for an admin (all of them), the
+    assigned ones for a reviewer, none for anyone else. The one definition behind every review listing."""
+    if principal.role == "admin":
+        return None
+    if principal.role != "reviewer":
+        return []
+    return sorted(await assigned_campaign_ids(principal))
 
 
 async def require_submitter(campaign_id: int, campaign_code: str, kind: str, principal: Principal) -> None:
@@ -142,7 +164,7 @@ async def require_submitter(campaign_id: int, campaign_code: str, kind: str, pri
             f"{ROLE_NAMES.get(principal.role, principal.role)} 不能向本活动提交 / the role {principal.role} cannot submit "
             f"to the {kind} campaign {campaign_code!r}"
         )
-    if not await is_assigned(campaign_id, principal.user_id):
+    if not await is_assigned(campaign_id, principal):
         raise Forbidden(f"未被分配到本活动 / you are not assigned to campaign {campaign_code!r}")
 
 
@@ -150,7 +172,7 @@ async def may_review(campaign_id: int, principal: Principal) -> bool:
     """Admins review everything; reviewers the campaigns they are assigned to."""
     if principal.role == "admin":
         return True
-    return principal.role == "reviewer" and await is_assigned(campaign_id, principal.user_id)
+    return principal.role == "reviewer" and await is_assigned(campaign_id, principal)
 
 
 __all__ = [
@@ -162,4 +184,5 @@ __all__ = [
     "is_assigned",
     "may_review",
     "require_submitter",
+    "reviewed_campaign_ids",
 ]

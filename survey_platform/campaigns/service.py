@@ -51,6 +51,13 @@ async def list_campaigns(include_drafts: bool) -> list[Campaign]:
     return [_campaign(row) for row in await query.run()]
 
 
+async def campaign_by_id(campaign_id: int) -> Campaign:
+    row = await _query().where(CampaignTable.id == campaign_id).first().run()
+    if row is None:
+        raise NotFound(f"活动不存在 / campaign {campaign_id} not found")
+    return _campaign(row)
+
+
 async def get_campaign(code: str, include_drafts: bool = True) -> Campaign:
     row = await _query().where(CampaignTable.code == code).first().run()
     if row is None or (row["status"] == "draft" and not include_drafts):
@@ -185,15 +192,17 @@ async def transition(code: str, action: str, actor: Principal | None = None) -> 
     return await get_campaign(code)
 
 
-async def status_at_commit(campaign_id: int) -> str:
+async def status_at_commit(campaign_id: int, *, exclusive: bool = False) -> str:
     """The campaign's status, read inside the caller's write transaction so that it holds until commit.
 
-    PostgreSQL: ``SELECT … FOR SHARE`` makes a concurrent status change wait for this transaction. SQLite: the
-    caller's ``BEGIN IMMEDIATE`` (``storage.database.write_transaction``) already holds the write lock.
+    PostgreSQL: ``SELECT … FOR SHARE`` makes a concurrent status change wait for this transaction; ``exclusive``
+    (``FOR UPDATE``, for the change itself, e.g. publishing) also makes every writer that reads the status wait, and
+    then see the new one. SQLite: the caller's ``BEGIN IMMEDIATE`` (``storage.database.write_transaction``) already
+    holds the database's write lock.
     """
     query = CampaignTable.select(CampaignTable.status).where(CampaignTable.id == campaign_id)
     if CampaignTable._meta.db.engine_type == "postgres":
-        query = query.lock_rows("SHARE")
+        query = query.lock_rows("UPDATE" if exclusive else "SHARE")
     row = await query.first().run()
     if row is None:
         raise NotFound(f"活动不存在 / campaign {campaign_id} not found")

@@ -75,7 +75,7 @@ async def _returned_counts(account_id: int) -> dict[int, int]:
 async def assignments(principal: Principal) -> FieldAssignments:
     """The campaigns ``principal`` works on in the field, with their cities (see :func:`works_on`)."""
     campaigns = await list_campaigns(include_drafts=False)
-    assigned = await assigned_campaign_ids(principal.user_id)
+    assigned = await assigned_campaign_ids(principal)
     returned = await _returned_counts(principal.user_id)
     chosen = [c for c in campaigns if works_on(c, principal, assigned, returned.get(c.id, 0))]
     cities = {c.code: c for c in await list_cities()} if chosen else {}
@@ -276,7 +276,7 @@ async def _may_follow_up(principal: Principal, venue: Venue) -> bool:
         return True
     if principal.role != "inspector":
         return False
-    assigned = await assigned_campaign_ids(principal.user_id)
+    assigned = await assigned_campaign_ids(principal)
     return any(
         campaign.id in assigned
         and campaign.kind == "inspection"

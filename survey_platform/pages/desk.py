@@ -387,7 +387,7 @@ async def decide_flagged(
         failed = (str(response_id), errors, decision, reason)
         return await _queue_page(request, principal, code, back, failed=failed, status_code=422)
     try:
-        await decide(response_id, decision, reason, principal)
+        await decide(response_id, decision, reason, principal, request.app.state.quality.flagged_ids)
     except DomainError as error:
         if error.status == 404:
             raise

@@ -212,7 +212,11 @@ async def _review_interviews(
             decisions.append((uuid.UUID(response_id), "exclude", reason))
         else:
             decisions.append((uuid.UUID(response_id), "keep", "复核无误 / checked, genuine"))
-    await decide_many(decisions, reviewer)
+
+    async def flagged(_campaign: int) -> frozenset[str]:
+        return frozenset(quality.flags)
+
+    await decide_many(decisions, reviewer, flagged)
 
 
 async def _inspection_campaign(

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import collections
 import datetime
+import hashlib
 import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -46,6 +48,7 @@ from survey_platform.storage.tables import (
 from survey_platform.storage.tables import Campaign as CampaignTable
 
 _ANSWERS = msgspec.json.Decoder(dict[str, Any])
+_CANONICAL = msgspec.json.Encoder(order="sorted")
 
 
 def _loads(value: object) -> Any:
@@ -146,11 +149,21 @@ async def survey_inputs(
     )
 
 
-async def audit_inputs(campaign: Campaign, catalog: QuestionnaireCatalog) -> list[AuditInput]:
+def answers_digest(answers: dict[str, Any]) -> str:
+    """SHA-256 of answers' canonical JSON (sorted keys): what an audit input's ``body_hash`` holds, so that the
+    release's fingerprint pins the answers actually used (an audit's stored answers change when it is corrected)."""
+    return hashlib.sha256(_CANONICAL.encode(answers)).hexdigest()
+
+
+async def audit_inputs(
+    campaign: Campaign, catalog: QuestionnaireCatalog, recorded: Sequence[AuditInput] = ()
+) -> list[AuditInput]:
     """The approved audits of an inspection campaign, with each venue's follow-up status.
 
     Follow-up (回头看): a later approved audit of the same venue in another campaign; "fixed" when it found no
-    problem (``audits.compliance``), "not_fixed" otherwise; "pending" while there is none.
+    problem (``audits.compliance``), "not_fixed" otherwise; "pending" while there is none. With ``recorded`` (a
+    release being verified), what the release recorded about each audit's venue, approval and follow-up is used
+    instead of today's (venues are renamed, follow-ups come later): only the answers are read again.
     """
     rows = (
         await Audit.select(
@@ -169,21 +182,27 @@ async def audit_inputs(campaign: Campaign, catalog: QuestionnaireCatalog) -> lis
     )
     approved_at = await _approval_times([row["id"] for row in rows])
     follow_ups = await _follow_ups(campaign, catalog, {row["venue"]: approved_at[row["id"]] for row in rows})
-    return [
-        AuditInput(
+    as_recorded = {audit.id: audit for audit in recorded}
+    audits = []
+    for row in rows:
+        answers = _loads(row["answers"]) or {}
+        live = AuditInput(
             id=str(row["uuid"]),
-            body_hash=row["body_hash"],
+            body_hash=answers_digest(answers),
             venue_id=str(row["venue"]),
             venue_name=row["venue_name"],
             city=row["city"],
             category=row["category"],
-            answers=_loads(row["answers"]) or {},
+            answers=answers,
             approved_at=approved_at[row["id"]].date().isoformat(),
             follow_up=follow_ups.get(row["venue"], ("pending", None))[0],
             follow_up_date=follow_ups.get(row["venue"], ("pending", None))[1],
         )
-        for row in rows
-    ]
+        before = as_recorded.get(live.id)
+        if before is not None:
+            live = msgspec.structs.replace(before, body_hash=live.body_hash, answers=answers)
+        audits.append(live)
+    return audits
 
 
 async def _approval_times(audit_ids: list[int]) -> dict[int, datetime.datetime]:
@@ -225,7 +244,12 @@ async def _follow_ups(
 
 
 async def previous_release(campaign: Campaign) -> PreviousRelease | None:
-    """The current release of the latest other campaign of the same questionnaire, as figures to compare with."""
+    """The current release of the latest earlier campaign (created before this one) of the same questionnaire, as
+    figures to compare with (a correction of last year's release, published after this year's campaign began, still
+    compares with the year before)."""
+    created = (
+        await CampaignTable.select(CampaignTable.created_at).where(CampaignTable.id == campaign.id).first().run()
+    )["created_at"]
     questionnaire_id = (
         await QuestionnaireVersion.select(QuestionnaireVersion.questionnaire_id)
         .where(QuestionnaireVersion.id == campaign.questionnaire_version)
@@ -237,10 +261,11 @@ async def previous_release(campaign: Campaign) -> PreviousRelease | None:
         .where(
             (Release.status == "current")
             & (Release.campaign != campaign.id)
+            & (Release.campaign.created_at < created)
             & (Release.kind == "survey")
             & (Release.questionnaire.questionnaire_id == questionnaire_id)
         )
-        .order_by(Release.created_at, ascending=False)
+        .order_by(Release.campaign.created_at, ascending=False)
         .first()
         .run()
     )
@@ -325,12 +350,19 @@ async def release_inputs(
         return msgspec.structs.replace(
             base, survey=await survey_inputs(campaign, catalog, timings), audits=None
         )
-    return msgspec.structs.replace(base, survey=None, audits=await audit_inputs(campaign, catalog))
+    recorded_audits = (recorded.audits or []) if recorded is not None else []
+    return msgspec.structs.replace(
+        base, survey=None, audits=await audit_inputs(campaign, catalog, recorded_audits)
+    )
 
 
 def recorded_part(inputs: ReleaseInputs) -> ReleaseInputs:
-    """The inputs as a release records them: without the responses and audits (the fingerprint pins those)."""
-    return msgspec.structs.replace(inputs, survey=None, audits=None)
+    """The inputs as a release records them: without the responses' and audits' answers (the fingerprint pins
+    those); what it used about each audit's venue, approval and follow-up is kept."""
+    audits = None
+    if inputs.audits is not None:
+        audits = [msgspec.structs.replace(audit, answers={}) for audit in inputs.audits]
+    return msgspec.structs.replace(inputs, survey=None, audits=audits)
 
 
 __all__ = ["audit_inputs", "previous_release", "recorded_part", "release_inputs", "survey_inputs"]

@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import msgspec
+from piccolo.query.functions.aggregate import Max
 
 from survey_platform.accounts.service import Principal
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
@@ -35,8 +36,8 @@ from survey_platform.questionnaire.model import Questionnaire
 from survey_platform.storage import audit_log
 from survey_platform.storage.database import write_transaction
 from survey_platform.storage.errors import Conflict, InvalidInput, NotFound
+from survey_platform.storage.tables import AuditReview, Release, ReleaseFile, ResponseReview
 from survey_platform.storage.tables import Campaign as CampaignTable
-from survey_platform.storage.tables import Release, ReleaseFile
 
 MEDIA_TYPES = {
     ".csv": "text/csv; charset=utf-8",
@@ -205,6 +206,7 @@ async def publish(
             "before publishing"
         )
     previous = await _latest(campaign.id)
+    watermark = await review_watermark(campaign.id)
     seed = secrets.randbelow(2**31) if seed is None else seed
     stages = timings if timings is not None else {}
     started = time.perf_counter()
@@ -218,7 +220,7 @@ async def publish(
     old = await get_release(previous["code"]) if previous else None
     lines = changelog(old, computed) if old is not None else []
     started = time.perf_counter()
-    await _store(campaign, code, sequence, previous, computed, created, note, actor, lines)
+    await _store(campaign, code, sequence, previous, watermark, computed, created, note, actor, lines)
     stages["write"] = time.perf_counter() - started
     await audit_log.record(
         actor_id=actor.user_id if actor else None,
@@ -233,6 +235,24 @@ async def publish(
         },
     )
     return await get_release(code)
+
+
+async def review_watermark(campaign_id: int) -> tuple[int, int]:
+    """The last reviewers' decision on the campaign's interviews and the last review step of its audits (row ids):
+    a release is stored only if neither moved while it was computed (its inputs would be out of date)."""
+    decided = (
+        await ResponseReview.select(Max(ResponseReview.id))
+        .where(ResponseReview.response.campaign == campaign_id)
+        .first()
+        .run()
+    )
+    reviewed = (
+        await AuditReview.select(Max(AuditReview.id))
+        .where(AuditReview.audit.campaign == campaign_id)
+        .first()
+        .run()
+    )
+    return int(decided["max"] or 0), int(reviewed["max"] or 0)
 
 
 async def _latest(campaign_id: int) -> dict[str, Any] | None:
@@ -250,6 +270,7 @@ async def _store(
     code: str,
     sequence: int,
     previous: dict[str, Any] | None,
+    watermark: tuple[int, int],
     computed: Computed,
     created: datetime.datetime,
     note: str,
@@ -262,12 +283,18 @@ async def _store(
     )
     try:
         async with write_transaction(Release._meta.db):
-            status = await status_at_commit(campaign.id)
+            # exclusive: a reviewer's decision or an approval waits for this commit and then finds it published
+            status = await status_at_commit(campaign.id, exclusive=True)
             latest = await _latest(campaign.id)
             if status not in ("closed", "published") or (latest or {}).get("code") != (previous or {}).get(
                 "code"
             ):
                 raise concurrent
+            if await review_watermark(campaign.id) != watermark:
+                raise Conflict(
+                    f"计算期间有新的审核决定 / a reviewer decided on campaign {campaign.code!r} while its release was "
+                    "being computed: nothing was published; publish again to include the decision"
+                )
             rows = (
                 await Release.insert(
                     Release(

@@ -191,14 +191,20 @@ class InterviewReview(msgspec.Struct, forbid_unknown_fields=True):
     tags=["reviews"],
 )
 async def review_response(
-    response_id: FromPath[uuid.UUID], data: JSONBody[InterviewReview], principal: NamedDependency[Principal]
+    request: Request[Any, Any, Any],
+    response_id: FromPath[uuid.UUID],
+    data: JSONBody[InterviewReview],
+    principal: NamedDependency[Principal],
 ) -> ReviewDecision:
     """A reviewer's decision on an interview: keep it or exclude it from the campaign's releases (with a reason).
 
     The latest decision counts; every decision stays in the history and the audit log. For the campaign's
-    reviewers and admins (404 for anyone else), while the campaign is open or closed (409 once published).
+    reviewers and admins (404 for anyone else), while the campaign is open or closed (409 once published); only
+    an interview the quality rules flag can be decided (409 otherwise).
     """
-    return await decide(response_id, data.decision, data.reason, principal)
+    return await decide(
+        response_id, data.decision, data.reason, principal, request.app.state.quality.flagged_ids
+    )
 
 
 def response_router(settings: Settings) -> Router:

@@ -34,7 +34,7 @@ from survey_platform.accounts.service import Principal, accounts_by_id
 from survey_platform.campaigns.assignments import may_review
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import Campaign
-from survey_platform.campaigns.service import get_campaign
+from survey_platform.campaigns.service import campaign_by_id, get_campaign
 from survey_platform.responses.quality import FLAGS, CampaignQuality, campaign_quality
 from survey_platform.responses.reviews import ReviewDecision, latest_decisions
 from survey_platform.storage.errors import NotFound
@@ -134,6 +134,11 @@ class QualityCache:
         if cached is not None and cached.fingerprint == fingerprint:
             return cached
         return await asyncio.shield(self._start(campaign, fingerprint))
+
+    async def flagged_ids(self, campaign_id: int) -> frozenset[str]:
+        """The response ids of a campaign that the quality rules flag now (``responses.reviews.FlaggedLookup``)."""
+        campaign = await campaign_by_id(campaign_id)
+        return frozenset((await self.current(campaign)).quality.flags)
 
     async def latest(
         self, campaign: Campaign, fingerprint: tuple[int, int] | None = None

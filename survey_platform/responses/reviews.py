@@ -1,14 +1,17 @@
 """Reviewers' decisions on interviews the quality rules flagged: keep or exclude, with a reason; releases use them.
 
-Decisions are appended (the latest one of an interview counts), by the campaign's reviewers or an admin, while the
-campaign is open or closed; once it is published nothing changes (checked inside the writing transaction).
+Only a flagged interview can be decided (a reviewer cannot hand-pick a city's sample): the caller says which
+interviews of a campaign are flagged now (``FlaggedLookup``: ``responses.flagged.QualityCache.flagged_ids``, or the
+quality rules applied directly). Decisions are appended (the latest one of an interview counts), by the campaign's
+reviewers or an admin, while the campaign is open or closed; once it is published nothing changes (checked inside
+the writing transaction).
 """
 
 from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -48,22 +51,30 @@ def _checked(index: int, decision: str, reason: str, prefix: str) -> list[FieldP
     return problems
 
 
-async def decide(response_id: uuid.UUID, decision: str, reason: str, principal: Principal) -> ReviewDecision:
-    """Record a reviewer's decision (an exclusion needs a reason). 404 for a response the reviewer may not see."""
-    (made,) = await decide_many([(response_id, decision, reason)], principal, paths=("$",))
+FlaggedLookup = Callable[[int], Awaitable[Collection[str]]]  # campaign id → the response ids flagged now
+
+
+async def decide(
+    response_id: uuid.UUID, decision: str, reason: str, principal: Principal, flagged: FlaggedLookup
+) -> ReviewDecision:
+    """Record a reviewer's decision (an exclusion needs a reason). 404 for a response the reviewer may not see,
+    409 for one the quality rules do not flag."""
+    (made,) = await decide_many([(response_id, decision, reason)], principal, flagged, paths=("$",))
     return made
 
 
 async def decide_many(
     decisions: Sequence[tuple[uuid.UUID, str, str]],
     principal: Principal,
+    flagged: FlaggedLookup,
     *,
     paths: Sequence[str] | None = None,
 ) -> list[ReviewDecision]:
     """Record many decisions ((response id, keep|exclude, reason)) at once, all or none, in one transaction.
 
-    Each response must be one the reviewer may review (404 naming it otherwise) in a campaign that is open or closed
-    (409 once published). ``paths`` name each decision in errors (default ``$[n]``).
+    Each response must be one the reviewer may review (404 naming it otherwise), flagged by the quality rules (409
+    otherwise), in a campaign that is open or closed (409 once published). ``paths`` name each decision in errors
+    (default ``$[n]``).
     """
     prefixes = list(paths) if paths is not None else [f"$[{n}]" for n in range(len(decisions))]
     problems = [p for n, (_, d, r) in enumerate(decisions) for p in _checked(n, d, r, prefixes[n])]
@@ -94,6 +105,13 @@ async def decide_many(
             if row is None or not allowed[row["campaign"]]:
                 raise NotFound(f"访问记录不存在 / interview {response_id} not found")
         for campaign in allowed:
+            now_flagged = await flagged(campaign)
+            for response_id in ids:
+                if rows[response_id]["campaign"] == campaign and str(response_id) not in now_flagged:
+                    raise Conflict(
+                        f"访问记录 {response_id} 未被质量规则标记，无需审核 / interview {response_id} is not flagged by "
+                        "the quality rules: there is nothing to keep or exclude"
+                    )
             status = await status_at_commit(campaign)
             if not accepts_reviews(status):
                 code = next(row["code"] for row in rows.values() if row["campaign"] == campaign)
@@ -155,4 +173,4 @@ async def latest_decisions(campaign_id: int) -> dict[str, ReviewDecision]:
     return latest
 
 
-__all__ = ["Decision", "ReviewDecision", "decide", "decide_many", "latest_decisions"]
+__all__ = ["Decision", "FlaggedLookup", "ReviewDecision", "decide", "decide_many", "latest_decisions"]

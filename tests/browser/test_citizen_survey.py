@@ -494,3 +494,29 @@ def decode_image(path: Path) -> list[str]:
     from PIL import Image
 
     return [result.text for result in zxingcpp.read_barcodes(Image.open(path).convert("L"))]
+
+
+def test_a_staff_session_in_the_same_browser_stays_out_of_a_citizens_answer(
+    citizen: Watch, survey_server: LiveServer
+) -> None:
+    """An admin signed in (session cookie) who answers the citizen survey answers as a citizen: the page sends no
+    cookie, so the response is anonymous (no account, channel online), not a street interview."""
+    page = citizen.page
+    login = page.request.post(
+        citizen.url("/api/v1/auth/login"), data={"username": "admin", "password": PASSWORD}
+    )
+    assert login.ok and any(c["name"] == "survey_session" for c in page.context.cookies())
+    page.goto(citizen.url(SURVEY))
+    page.get_by_role("button", name="开始作答").click()
+    page.locator("#in-q_resident_6m-1").check()  # screened out: the shortest way to a stored response
+    next_button(page).click()
+    page.wait_for_function("Object.values(localStorage).some((v) => v.includes('\"done\"'))")
+    response_id = json.loads(page.evaluate("Object.values(localStorage)[0]"))["done"]["id"]
+    connection = sqlite3.connect(survey_server.settings.sqlite_path, timeout=30)
+    try:
+        channel, submitted_by = connection.execute(
+            "SELECT channel, submitted_by FROM response WHERE uuid = ?", (response_id,)
+        ).fetchone()
+    finally:
+        connection.close()
+    assert (channel, submitted_by) == ("online", None)

@@ -112,6 +112,14 @@ async def test_decisions_need_a_reason_to_exclude_and_move_the_interview_out_of_
     ]
     fabricator = next(r for r in decided["interviewers"] if r["account_id"] == ctx["fabricator_id"])
     assert fabricator["excluded"] == 1
+    # an interview the rules do not flag cannot be excluded: a reviewer cannot hand-pick a city's sample
+    genuine = sorted(ctx["fabricated"] - ctx["speeders"])[0]
+    picked = await client.post(
+        f"/api/v1/responses/{genuine}/review",
+        json={"decision": "exclude", "reason": "不喜欢这个答案 / do not like it"},
+        headers=ctx["reviewer"],
+    )
+    assert picked.status_code == 409 and "not flagged" in picked.json()["detail"], picked.text
     # a later decision replaces the earlier one
     kept = await client.post(url, json={"decision": "keep"}, headers=ctx["reviewer"])
     assert kept.status_code == 200

@@ -115,7 +115,17 @@ def test_forwarded_headers_are_believed_only_from_trusted_proxies() -> None:
     spoofed = [(b"x-forwarded-for", b"1.1.1.1, 198.51.100.7")]  # the client wrote 1.1.1.1 itself
     assert client_address("10.0.0.1", spoofed, trusted) == "198.51.100.7"
     rfc7239 = [(b"forwarded", b'for=192.0.2.60;proto=https, for="[2001:db8::17]:4711"')]
-    assert client_address("::1", rfc7239, trusted) == "2001:db8::17"
+    assert client_address("::1", rfc7239, trusted, "forwarded") == "2001:db8::17"
+
+
+def test_only_the_header_the_proxy_writes_is_read() -> None:
+    trusted = parse_networks("10.0.0.0/8")
+    # nginx appends the peer to X-Forwarded-For and passes the client's own Forwarded header through untouched
+    headers = [(b"forwarded", b"for=6.6.6.6"), (b"x-forwarded-for", b"203.0.113.9")]
+    assert client_address("10.0.0.1", headers, trusted) == "203.0.113.9"
+    # a node that is not an address makes the client unknown: the proxy's own address, not a key of their choosing
+    assert client_address("10.0.0.1", [(b"x-forwarded-for", b"unknown")], trusted) == "10.0.0.1"
+    assert client_address("10.0.0.1", [(b"x-forwarded-for", b"hello-world, 10.0.0.2")], trusted) == "10.0.0.1"
 
 
 @pytest.fixture

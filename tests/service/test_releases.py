@@ -246,3 +246,31 @@ async def test_two_publishes_at_once_give_one_release_and_a_conflict(demo: Any) 
         ("city-satisfaction-2025-r2", "current"),
     ]
     assert msgspec.json.decode(msgspec.json.encode(stored[0].meta))["release"] == "city-satisfaction-2025-r2"
+
+
+async def test_an_inspection_release_verifies_after_its_venues_change(
+    demo: Any, real_settings: Settings
+) -> None:
+    client, result = demo
+    admin = await headers_for(client, "admin")
+    inspection = result.releases[2]
+    named = (await client.get(f"/api/v1/releases/{inspection}/inspections")).json()["named"][0]
+    venue = (await client.get(f"/api/v1/venues/{named['venue_id']}", headers=admin)).json()
+    renamed = {key: venue[key] for key in ("name", "category", "city", "address", "latitude", "longitude")}
+    renamed["name"] = venue["name"] + "（已更名）"
+    assert (await client.put(f"/api/v1/venues/{venue['id']}", json=renamed, headers=admin)).status_code == 200
+    verified = _cli(real_settings, "release", "verify", inspection)
+    assert verified.returncode == 0, (
+        verified.stdout + verified.stderr
+    )  # the release recorded the venue as it was
+
+
+async def test_a_correction_of_last_years_release_does_not_compare_with_this_year(demo: Any) -> None:
+    client, result = demo
+    admin = await headers_for(client, "admin")
+    reply = await client.post("/api/v1/campaigns/city-satisfaction-2024/releases", json={}, headers=admin)
+    assert reply.status_code == 201, reply.text
+    corrected = (await client.get(f"/api/v1/releases/{reply.json()['release']}/rankings")).json()
+    city = corrected["cities"][0]["city"]
+    detail = (await client.get(f"/api/v1/releases/{reply.json()['release']}/cities/{city}")).json()
+    assert detail["change"] is None  # no campaign of this questionnaire came before 2024's

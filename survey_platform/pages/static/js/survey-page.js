@@ -9,14 +9,13 @@ const dataBlock = document.getElementById('survey-data');
 const root = document.getElementById('survey-root');
 if (dataBlock && root) {
   const data = JSON.parse(dataBlock.textContent);
-  const meta = document.querySelector('meta[name="csrf-token"]');
   root.removeAttribute('aria-busy');
   window.survey = mountSurvey(root, {
     questionnaire: data.questionnaire,
     lang: data.lang,
     strings: data.strings,
     store: localDraftStore(data.draft_key),
-    submit: httpSubmitter(data.submit_url, meta ? meta.getAttribute('content') : ''),
+    submit: httpSubmitter(data.submit_url),
     fields: data.fields,
     selfCompleted: true,
     onScreen(name) {

@@ -7,13 +7,14 @@
 //     {outcome: 'unsent', status}                 no answer (offline) or a server error: send the same body again
 // The field app passes its outbox instead.
 
-/** POST each body as JSON to `url`, with the session's CSRF token when the page has one. */
-export function httpSubmitter(url, csrfToken) {
+/** POST each body as JSON to `url`, as an anonymous citizen: no cookie is sent (credentials 'omit'), so a staff
+ *  session open in the same browser never turns a citizen's answer into a field interview, and no CSRF token is
+ *  needed (an anonymous JSON request cannot be forged cross-site). */
+export function httpSubmitter(url) {
   return function submit(body) {
     const headers = { 'Content-Type': 'application/json', Accept: 'application/json, application/problem+json' };
-    if (csrfToken) headers['X-CSRF-Token'] = csrfToken;
     let status = 0;
-    return fetch(url, { method: 'POST', headers, body: JSON.stringify(body), credentials: 'same-origin' })
+    return fetch(url, { method: 'POST', headers, body: JSON.stringify(body), credentials: 'omit' })
       .then((response) => {
         status = response.status;
         return response.json().then((data) => ({ response, data }), () => ({ response, data: {} }));
