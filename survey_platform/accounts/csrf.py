@@ -11,8 +11,10 @@ cross-site without a CORS preflight, which this service never grants, and the JS
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
+from litestar._parsers import parse_cookie_string
 from litestar.exceptions import PermissionDeniedException
 
 from survey_platform.accounts.sessions import COOKIE_NAME, csrf_matches
@@ -25,30 +27,27 @@ SIGN_IN_PATHS = frozenset({"/api/v1/auth/login", "/login"})
 
 
 def _cookie(headers: dict[bytes, bytes]) -> str | None:
+    """The session cookie exactly as the request's authentication reads it (Litestar's parser: the last one of
+    that name wins), so the token is checked against the session the request will act as."""
     raw = headers.get(b"cookie")
     if not raw:
         return None
-    for part in raw.decode("latin-1").split(";"):
-        name, _, value = part.strip().partition("=")
-        if name == COOKIE_NAME and value:
-            return value
-    return None
+    return parse_cookie_string(raw.decode("latin-1")).get(COOKIE_NAME) or None
 
 
-def _own_origin(scope: dict[str, Any], headers: dict[bytes, bytes]) -> str:
-    host = headers.get(b"host", b"").decode("latin-1")
-    return f"{scope.get('scheme', 'http')}://{host}"
-
-
-def _cross_site(scope: dict[str, Any], headers: dict[bytes, bytes]) -> bool:
+def _cross_site(headers: dict[bytes, bytes]) -> bool:
+    """Whether the request comes from another site: ``Sec-Fetch-Site: cross-site``, or an ``Origin`` whose host is
+    not this site's (``null`` included: an opaque origin — a sandboxed frame, a data: page — is not this site; this
+    site's pages use ``Referrer-Policy: same-origin``, under which their own posts carry their real origin)."""
     if headers.get(b"sec-fetch-site") == b"cross-site":
         return True
     origin = headers.get(b"origin")
-    return (
-        origin is not None
-        and origin not in (b"null",)
-        and origin.decode("latin-1") != _own_origin(scope, headers)
-    )
+    if origin is None:
+        return False
+    # the host (and port) must be this site's; the scheme is not compared, so a TLS-terminating proxy in front
+    # (https outside, http inside) needs no configuration for this check
+    own = headers.get(b"host", b"").decode("latin-1").lower()
+    return urllib.parse.urlsplit(origin.decode("latin-1")).netloc.lower() != own or not own
 
 
 class CSRFMiddleware:
@@ -66,7 +65,7 @@ class CSRFMiddleware:
             await self.app(scope, receive, send)
             return
         session = _cookie(headers)
-        if (session is not None or scope["path"] in SIGN_IN_PATHS) and _cross_site(scope, headers):
+        if (session is not None or scope["path"] in SIGN_IN_PATHS) and _cross_site(headers):
             raise PermissionDeniedException("跨站请求被拒绝 / cross-site request refused")
         if session is not None:
             token = headers.get(HEADER, b"").decode("latin-1")

@@ -177,6 +177,14 @@ async def photo_metadata(sha256: str) -> dict[str, object]:
     return _metadata(row)
 
 
+async def others_photos(hashes: set[str], principal: Principal) -> set[str]:
+    """Those of the stored ``hashes`` that another account uploaded."""
+    if not hashes:
+        return set()
+    rows = await Photo.select(Photo.sha256, Photo.uploaded_by).where(Photo.sha256.is_in(sorted(hashes))).run()
+    return {row["sha256"] for row in rows if row["uploaded_by"] != principal.user_id}
+
+
 async def missing_photos(hashes: set[str]) -> set[str]:
     if not hashes:
         return set()

@@ -12,7 +12,7 @@ from typing import Any
 from survey_platform.accounts.service import Principal
 from survey_platform.audits.consistency import venue_contradictions
 from survey_platform.audits.lifecycle import CommentRequired, ReviewError, next_review_state
-from survey_platform.audits.photos import missing_photos
+from survey_platform.audits.photos import missing_photos, others_photos
 from survey_platform.audits.schemas import (
     AuditCorrection,
     AuditDetail,
@@ -92,20 +92,33 @@ async def _checked_values(
     answers: dict[str, Any],
     problems: list[FieldProblem],
     venue: int,
+    principal: Principal,
     attached: Collection[str] = (),
 ) -> tuple[dict[str, Any], list[str]]:
-    """Validated answers and the photos they reference; a photo must be uploaded or ``attached``; a venue answer
-    must name the audit's ``venue``."""
+    """Validated answers and the photos they reference; a photo must be ``attached`` or uploaded before by the same
+    account (an admin may use any: knowing another inspector's photo hash must not make it readable); a venue
+    answer must name the audit's ``venue``."""
     questionnaire = await catalog.get(campaign.questionnaire_version)
     check = validate_answers(questionnaire, answers)
     problems.extend(FieldProblem(f"$.{e.path}", e.code, e.message) for e in check.errors)
     problems.extend(venue_contradictions(questionnaire, check.values, venue))
     photos = photo_answers(questionnaire, check.values)
-    missing = await missing_photos({sha for _, sha in photos} - set(attached))
+    referenced = {sha for _, sha in photos} - set(attached)
+    missing = await missing_photos(referenced)
+    foreign = await others_photos(referenced - missing, principal) if principal.role != "admin" else set()
     problems.extend(
         FieldProblem(path, "missing_photo", f"照片未上传 / photo {sha} was not uploaded")
         for path, sha in photos
         if sha in missing
+    )
+    problems.extend(
+        FieldProblem(
+            path,
+            "photo_owner",
+            f"照片由其他账户上传 / photo {sha} was uploaded by another account: upload your own",
+        )
+        for path, sha in photos
+        if sha in foreign
     )
     return check.values, sorted({sha for _, sha in photos})
 
@@ -159,7 +172,9 @@ async def store_audit(
         raise _not_open(campaign_code, campaign.status)  # known early; checked again at commit
     problems = await _venue_in_scope(campaign, data.venue)
     attached = {a.sha256 for a in attachments}
-    values, photos = await _checked_values(catalog, campaign, data.answers, problems, data.venue, attached)
+    values, photos = await _checked_values(
+        catalog, campaign, data.answers, problems, data.venue, principal, attached
+    )
     problems.extend(
         FieldProblem(
             a.path,
@@ -404,11 +419,16 @@ async def review_audit(audit_id: uuid.UUID, action: str, comment: str, principal
             raise InvalidInput(str(error), (FieldProblem("$.comment", "required", str(error)),)) from None
         except ReviewError as error:
             raise Conflict(str(error)) from None
-        await (
+        moved = await (
             Audit.update({Audit.review_state: new_state, Audit.updated_at: now})
-            .where(Audit.id == row["id"])
+            .where((Audit.id == row["id"]) & (Audit.review_state == row["review_state"]))
+            .returning(Audit.id)
             .run()
         )
+        if not moved:  # another reviewer decided in the meantime (PostgreSQL runs both at once)
+            raise Conflict(
+                f"检查记录已被他人审核 / audit {audit_id} was reviewed by someone else meanwhile; reload"
+            )
         await _history(row["id"], principal, action, row["review_state"], new_state, comment, now)
         if new_state == "approved":
             await _record_visit(row, now)
@@ -450,7 +470,12 @@ async def review_many(
 
 
 async def _record_visit(row: dict[str, Any], at: datetime.datetime) -> None:
-    venue = await Venue.select(Venue.visit_history).where(Venue.id == row["venue"]).first().run()
+    """Append the approved audit to its venue's visit history (the venue row locked: no visit is lost to a
+    concurrent approval of another audit of it)."""
+    query = Venue.select(Venue.visit_history).where(Venue.id == row["venue"])
+    if Venue._meta.db.engine_type == "postgres":
+        query = query.lock_rows("UPDATE")
+    venue = await query.first().run()
     history = _loads(venue["visit_history"]) if venue else []
     history.append(
         {
@@ -480,7 +505,7 @@ async def correct_audit(
         raise Forbidden("只能修改自己的检查记录 / only the inspector who made an audit can correct it")
     campaign = await get_campaign(row["campaign_code"])
     problems: list[FieldProblem] = []
-    values, photos = await _checked_values(catalog, campaign, data.answers, problems, row["venue"])
+    values, photos = await _checked_values(catalog, campaign, data.answers, problems, row["venue"], principal)
     if problems:
         raise InvalidInput("检查记录无效 / the audit is invalid", tuple(problems))
     now = datetime.datetime.now(datetime.UTC)
@@ -509,7 +534,7 @@ async def correct_audit(
             new_state = next_review_state(current["review_state"], "resubmit", "")
         except ReviewError as error:
             raise Conflict(str(error)) from None
-        await (
+        moved = await (
             Audit.update(
                 {
                     **corrected,
@@ -520,9 +545,12 @@ async def correct_audit(
                     Audit.updated_at: now,
                 }
             )
-            .where(Audit.id == row["id"])
+            .where((Audit.id == row["id"]) & (Audit.review_state == current["review_state"]))
+            .returning(Audit.id)
             .run()
         )
+        if not moved:  # reviewed or corrected by another request meanwhile (PostgreSQL runs both at once)
+            raise Conflict(f"检查记录已被他人更改 / audit {audit_id} changed meanwhile; reload and try again")
         await _history(row["id"], principal, "resubmit", current["review_state"], new_state, "", now)
     return await get_audit(audit_id, principal)
 

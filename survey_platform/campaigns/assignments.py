@@ -29,7 +29,15 @@ def assignment_problems(
     campaign: Campaign, role: str, accounts: Mapping[int, Account], wanted: list[int]
 ) -> list[FieldProblem]:
     """Why ``wanted`` cannot be assigned to ``campaign`` in ``role`` (pure; ``accounts``: the ones that exist)."""
-    field = ROLE_FIELDS.get(role, role)
+    if role not in ROLE_FIELDS:
+        return [
+            FieldProblem(
+                "$.role",
+                "enum",
+                f"应为 {'、'.join(ROLE_FIELDS)} 之一 / expected one of {', '.join(ROLE_FIELDS)}, not {role!r}",
+            )
+        ]
+    field = ROLE_FIELDS[role]
     allowed = ASSIGNABLE_ROLES.get(campaign.kind, ())
     if role not in allowed:
         kind = "调查 / survey" if campaign.kind == "survey" else "检查 / inspection"
@@ -75,10 +83,10 @@ async def assign(
     """Replace the campaign's accounts in ``role`` with ``account_ids`` (each must exist and have that role)."""
     campaign = await get_campaign(campaign_code)
     wanted = sorted(set(account_ids))
-    field = ROLE_FIELDS.get(role, role)
     problems = assignment_problems(campaign, role, await accounts_by_id(wanted), wanted)
     if problems:
         raise InvalidInput("分配无效 / invalid assignment", tuple(problems))
+    field = ROLE_FIELDS[role]
     async with write_transaction(CampaignAssignment._meta.db):
         # the role's accounts go, and so does any left-over row of the wanted accounts (one row per account)
         await (

@@ -13,7 +13,7 @@ from litestar import MediaType, Request, Response
 
 from survey_platform.pages.i18n import translate
 from survey_platform.pages.messages import localise
-from survey_platform.pages.rendering import PAGE_HEADERS, language_of, render_to_string
+from survey_platform.pages.rendering import language_of, page_headers, render_to_string
 
 logger = logging.getLogger("survey_platform.pages")
 
@@ -66,5 +66,5 @@ def error_page(
         body,
         status_code=status,
         media_type=MediaType.HTML,
-        headers={**PAGE_HEADERS, "Content-Language": language, **(headers or {})},
+        headers={**page_headers(request), "Content-Language": language, **(headers or {})},
     )

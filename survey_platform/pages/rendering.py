@@ -46,6 +46,13 @@ PAGE_HEADERS: Mapping[str, str] = {
     "Cache-Control": "no-cache",
     "Vary": "Cookie",
 }
+# a page rendered for a signed-in person (their CSRF token, the desk's data) is stored nowhere
+PRIVATE_PAGE_HEADERS: Mapping[str, str] = {"Cache-Control": "private, no-store", "Vary": "Cookie"}
+
+
+def page_headers(request: Request[Any, Any, Any]) -> Mapping[str, str]:
+    """The caching headers of a page for this request: private and never stored when it carries a session."""
+    return PRIVATE_PAGE_HEADERS if request.cookies.get(COOKIE_NAME) else PAGE_HEADERS
 
 
 def language_of(request: Request[Any, Any, Any]) -> str:
@@ -179,7 +186,7 @@ def render(
         template_name=template,
         context={"lang": language, **context},
         status_code=status_code,
-        headers={**PAGE_HEADERS, "Content-Language": language},
+        headers={**page_headers(request), "Content-Language": language},
         media_type=MediaType.HTML,
     )
 

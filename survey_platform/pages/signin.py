@@ -25,7 +25,7 @@ from survey_platform.pages.forms import FORM, FormErrors, read_form, text
 from survey_platform.pages.i18n import translate
 from survey_platform.pages.messages import localise
 from survey_platform.pages.public import safe_next
-from survey_platform.pages.rendering import PAGE_HEADERS, language_of, render
+from survey_platform.pages.rendering import language_of, page_headers, render
 from survey_platform.settings import Settings
 from survey_platform.storage.errors import TooManyRequests, Unauthorized
 
@@ -58,7 +58,7 @@ def sign_in_redirect(request: Request[Any, Any, Any]) -> Response[Any]:
     return Redirect(
         f"/login?{urllib.parse.urlencode(query)}",
         status_code=303,
-        headers={**PAGE_HEADERS, "Content-Language": language_of(request)},
+        headers={**page_headers(request), "Content-Language": language_of(request)},
         cookies=cookies,
     )
 

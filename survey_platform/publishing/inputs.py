@@ -248,7 +248,10 @@ async def previous_release(campaign: Campaign) -> PreviousRelease | None:
     figures to compare with (a correction of last year's release, published after this year's campaign began, still
     compares with the year before)."""
     created = (
-        await CampaignTable.select(CampaignTable.created_at).where(CampaignTable.id == campaign.id).first().run()
+        await CampaignTable.select(CampaignTable.created_at)
+        .where(CampaignTable.id == campaign.id)
+        .first()
+        .run()
     )["created_at"]
     questionnaire_id = (
         await QuestionnaireVersion.select(QuestionnaireVersion.questionnaire_id)

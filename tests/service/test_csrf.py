@@ -110,3 +110,40 @@ async def test_session_cookies_are_secure_except_plain_http_on_loopback(
         cookie = reply.headers["set-cookie"]
         assert ("Secure" in cookie) is expected, cookie
         assert "HttpOnly" in cookie and "samesite=strict" in cookie.lower()
+
+
+async def test_an_opaque_origin_is_another_site_but_a_tls_proxy_in_front_is_not(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    await open_campaign(client)
+    token = await _cookie_session(client, "admin")
+    opaque = await client.post(
+        "/api/v1/campaigns/mini-2026/close", headers={"X-CSRF-Token": token, "Origin": "null"}
+    )
+    assert opaque.status_code == 403  # a sandboxed frame or data: page, even with a stolen token
+    behind_tls = await client.post(
+        "/api/v1/campaigns/mini-2026/close",
+        headers={"X-CSRF-Token": token, "Origin": "https://testserver.local"},
+    )
+    assert behind_tls.status_code == 200  # https outside, http inside: the same host
+
+
+async def test_the_token_is_checked_against_the_session_the_request_acts_as(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    await open_campaign(client)
+    victim_token = await _cookie_session(client, "admin")
+    victim_cookie = client.cookies["survey_session"]
+    client.cookies.clear()
+    await _cookie_session(client, "admin")  # another admin: only the token decides
+    attacker_cookie = client.cookies["survey_session"]
+    client.cookies.clear()
+    # two cookies of one name: the request acts as the last one, so the token must be the last one's
+    forged = await client.post(
+        "/api/v1/campaigns/mini-2026/close",
+        headers={
+            "Cookie": f"survey_session={victim_cookie}; survey_session={attacker_cookie}",
+            "X-CSRF-Token": victim_token,
+        },
+    )
+    assert forged.status_code == 403

@@ -455,3 +455,20 @@ async def test_venues_import_from_xlsx(client: AsyncTestClient[Litestar]) -> Non
     assert done.headers["location"] == "/admin/places?imported=venues&created=1&updated=0"
     (venue,) = (await client.get("/api/v1/venues")).json()
     assert (venue["name"], venue["city"], venue["latitude"]) == ("某停车场", "taiyuan", 37.87)
+
+
+async def test_an_assignment_form_with_an_unknown_role_is_refused_beside_it(
+    client: AsyncTestClient[Litestar],
+) -> None:
+    from service_helpers import open_campaign
+
+    await open_campaign(client)
+    name, _ = await make_account(client, "admin")
+    token = await sign_in(client, name, "/admin")
+    reply = await client.post(
+        "/admin/campaigns/mini-2026/assignments",
+        data={"role": "boss", "account": "1", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert reply.status_code == 422, reply.text[:300]  # a form's bad value, not a server error
+    assert "interviewer" in reply.text

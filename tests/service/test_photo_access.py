@@ -37,3 +37,24 @@ async def test_only_the_people_of_the_audit_see_its_photos(client: AsyncTestClie
             assert reply.status_code == status, (who, path, reply.text[:100])
             if status == 200 and not path.endswith("meta"):
                 assert reply.content == PNG
+
+
+async def test_an_inspector_cannot_attach_another_inspectors_photo(client: AsyncTestClient[Litestar]) -> None:
+    from service_helpers import field_account
+
+    ctx = await inspection_setup(client)
+    sha = (await upload(client, ctx["inspector"], PNG)).json()["sha256"]
+    colleague, _ = await field_account(client, "qr-2026", "inspector")  # assigned too, but did not take it
+    audit = {
+        "id": str(uuid.uuid4()),
+        "venue": ctx["venue"],
+        "answers": {"counter_payment": False, "counter_photo": [sha]},
+    }
+    refused = await client.post("/api/v1/campaigns/qr-2026/audits", json=audit, headers=colleague)
+    assert refused.status_code == 422, refused.text
+    assert [(e["path"], e["code"]) for e in refused.json()["errors"]] == [
+        ("$.answers.counter_photo.0", "photo_owner")
+    ]
+    assert (await client.get(f"/api/v1/photos/{sha}", headers=colleague)).status_code == 404
+    own = await client.post("/api/v1/campaigns/qr-2026/audits", json=audit, headers=ctx["inspector"])
+    assert own.status_code == 201

@@ -266,7 +266,7 @@ async def test_an_inspection_release_verifies_after_its_venues_change(
 
 
 async def test_a_correction_of_last_years_release_does_not_compare_with_this_year(demo: Any) -> None:
-    client, result = demo
+    client, _ = demo
     admin = await headers_for(client, "admin")
     reply = await client.post("/api/v1/campaigns/city-satisfaction-2024/releases", json={}, headers=admin)
     assert reply.status_code == 201, reply.text
