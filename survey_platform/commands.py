@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from scoring.sample_size import DEFAULT_MIN_SAMPLE
-from survey_platform.accounts.roles import ROLES
+from survey_platform.accounts.roles import ASSIGNABLE_ROLES, ROLES
 from survey_platform.settings import Settings, SettingsError
 from survey_platform.storage.errors import InvalidInput
 
@@ -585,7 +585,11 @@ def register(subparsers: Any) -> None:
         "none to remove them all.",
     )
     assign.add_argument("code")
-    assign.add_argument("--role", required=True, choices=["interviewer", "inspector", "reviewer"])
+    assign.add_argument(
+        "--role",
+        required=True,
+        choices=sorted({role for roles in ASSIGNABLE_ROLES.values() for role in roles}),
+    )
     assign.add_argument("accounts", nargs="*", metavar="ACCOUNT")
     assign.set_defaults(func=cmd_campaign_assign)
     for action in ("open", "close"):

@@ -107,23 +107,6 @@ class SlidingWindowLimiter:
         async with self._lock:
             self._slots.get(key, {}).pop(member, None)
 
-    async def check(self, key: str) -> None:
-        """Raise :class:`Limited` when ``key`` has no free slot (nothing is taken)."""
-        if not self.enabled:
-            return
-        now = self.clock()
-        if self.redis is not None:
-            name = self.prefix + key
-            await self.redis.zremrangebyscore(name, "-inf", now - self.window)
-            if await self.redis.zcard(name) >= self.limit:
-                oldest = await self.redis.zrange(name, 0, 0, withscores=True)
-                raise Limited(float(oldest[0][1]) + self.window - now if oldest else self.window)
-            return
-        async with self._lock:
-            slots = self._live(key, now)
-            if len(slots) >= self.limit:
-                raise Limited(min(slots.values()) + self.window - now)
-
     async def clear(self, key: str) -> None:
         """Forget every slot of ``key``."""
         if self.redis is not None:

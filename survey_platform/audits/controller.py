@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, Para
 from litestar.response import File
 
 from survey_platform.accounts.guards import provide_signed_in, require
+from survey_platform.accounts.roles import ROLES, STAFF_ROLES
 from survey_platform.accounts.service import Principal
 from survey_platform.audits import service
 from survey_platform.audits.photos import (
@@ -50,8 +51,6 @@ from survey_platform.storage.errors import (
 
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 SHA = Parameter(pattern=r"^[0-9a-f]{64}$")
-REVIEWERS = ("admin", "reviewer")
-SIGNED_IN = ("admin", "reviewer", "inspector", "interviewer")
 
 
 def _catalog(request: Request[Any, Any, Any]) -> QuestionnaireCatalog:
@@ -71,7 +70,7 @@ async def submit_audit(
     return Response(audit, status_code=201 if created else 200)
 
 
-@get("/audits", guards=[require(*SIGNED_IN)])
+@get("/audits", guards=[require(*ROLES)])
 async def list_audits(
     principal: NamedDependency[Principal],
     campaign: FromQuery[Annotated[str | None, Parameter(max_length=80)]] = None,
@@ -85,7 +84,7 @@ async def list_audits(
     return await service.list_audits(principal, campaign, review_state, limit, offset)
 
 
-@get("/audits/{audit_id:uuid}", guards=[require(*SIGNED_IN)])
+@get("/audits/{audit_id:uuid}", guards=[require(*ROLES)])
 async def get_audit(audit_id: FromPath[uuid.UUID], principal: NamedDependency[Principal]) -> AuditDetail:
     return await service.get_audit(audit_id, principal)
 
@@ -101,7 +100,7 @@ async def correct_audit(
     return await service.correct_audit(audit_id, data, principal, _catalog(request))
 
 
-@post("/audits/{audit_id:uuid}/review", guards=[require(*REVIEWERS)], status_code=200)
+@post("/audits/{audit_id:uuid}/review", guards=[require(*STAFF_ROLES)], status_code=200)
 async def review_audit(
     audit_id: FromPath[uuid.UUID], data: JSONBody[ReviewRequest], principal: NamedDependency[Principal]
 ) -> AuditDetail:
@@ -151,7 +150,7 @@ async def _upload_photo(
     return Response(PhotoInfo(**metadata), status_code=201 if created else 200)  # type: ignore[arg-type]
 
 
-@get("/photos/{sha256:str}/meta", guards=[require(*SIGNED_IN)])
+@get("/photos/{sha256:str}/meta", guards=[require(*ROLES)])
 async def photo_info(sha256: Annotated[str, SHA], principal: NamedDependency[Principal]) -> PhotoInfo:
     """Whether a photo is already stored (for resuming uploads): 200 with its metadata, or 404.
 
@@ -161,7 +160,7 @@ async def photo_info(sha256: Annotated[str, SHA], principal: NamedDependency[Pri
     return PhotoInfo(**await photo_metadata(sha256))  # type: ignore[arg-type]
 
 
-@get("/photos/{sha256:str}", guards=[require(*SIGNED_IN)], media_type="application/octet-stream")
+@get("/photos/{sha256:str}", guards=[require(*ROLES)], media_type="application/octet-stream")
 async def photo_file(
     request: Request[Any, Any, Any], sha256: Annotated[str, SHA], principal: NamedDependency[Principal]
 ) -> File:

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any
 
+from survey_platform.accounts.roles import STAFF_ROLES
 from survey_platform.accounts.service import Principal
 from survey_platform.audits.consistency import venue_contradictions
 from survey_platform.audits.lifecycle import CommentRequired, ReviewError, next_review_state
@@ -44,7 +45,6 @@ from survey_platform.storage.errors import (
 from survey_platform.storage.tables import Audit, AuditReview, Venue
 
 LOW_GPS_ACCURACY_METRES = 100.0
-STAFF = ("admin", "reviewer")
 
 
 def photo_answers(questionnaire: Questionnaire, values: dict[str, Any]) -> list[tuple[str, str]]:
@@ -260,37 +260,35 @@ async def _insert_once(
         status = await status_at_commit(campaign.id)
         if not accepts_submissions(status):
             raise _not_open(campaign.code, status)
-        else:
-            rows = (
-                await Audit.insert(
-                    Audit(
-                        uuid=data.id,
-                        campaign=campaign.id,
-                        venue=data.venue,
-                        inspector=principal.user_id,
-                        questionnaire=campaign.questionnaire_version,
-                        answers=json.dumps(values, ensure_ascii=False, default=str),
-                        body_hash=body_hash,
-                        started_at=data.started_at,
-                        submitted_at=data.submitted_at,
-                        received_at=now,
-                        latitude=data.location.latitude if data.location else None,
-                        longitude=data.location.longitude if data.location else None,
-                        accuracy_m=data.location.accuracy if data.location else None,
-                        photos=json.dumps(photos),
-                        quality_flags=json.dumps(list(flags)),
-                        status="flagged" if flags else "valid",
-                        status_reason=",".join(flags),
-                        review_state="submitted",
-                        updated_at=now,
-                    )
+        rows = (
+            await Audit.insert(
+                Audit(
+                    uuid=data.id,
+                    campaign=campaign.id,
+                    venue=data.venue,
+                    inspector=principal.user_id,
+                    questionnaire=campaign.questionnaire_version,
+                    answers=json.dumps(values, ensure_ascii=False, default=str),
+                    body_hash=body_hash,
+                    started_at=data.started_at,
+                    submitted_at=data.submitted_at,
+                    received_at=now,
+                    latitude=data.location.latitude if data.location else None,
+                    longitude=data.location.longitude if data.location else None,
+                    accuracy_m=data.location.accuracy if data.location else None,
+                    photos=json.dumps(photos),
+                    quality_flags=json.dumps(list(flags)),
+                    status="flagged" if flags else "valid",
+                    status_reason=",".join(flags),
+                    review_state="submitted",
+                    updated_at=now,
                 )
-                .returning(Audit.id)
-                .run()
             )
-            await _history(rows[0]["id"], principal, "submit", "", "submitted", "", now)
-            return True
-    return True
+            .returning(Audit.id)
+            .run()
+        )
+        await _history(rows[0]["id"], principal, "submit", "", "submitted", "", now)
+        return True
 
 
 async def _history(
@@ -334,7 +332,7 @@ async def _audit_row(audit_id: uuid.UUID, principal: Principal) -> dict[str, Any
 
 async def may_see(row: dict[str, Any], principal: Principal) -> bool:
     """Admins see every audit; reviewers those of campaigns they review; inspectors their own."""
-    if principal.role in STAFF:
+    if principal.role in STAFF_ROLES:
         return await may_review(row["campaign"], principal)
     return bool(row["inspector"] == principal.user_id)
 
@@ -389,7 +387,7 @@ async def list_audits(
         .limit(limit)
         .offset(offset)
     )
-    if principal.role in ("admin", "reviewer"):
+    if principal.role in STAFF_ROLES:
         reviewed = await reviewed_campaign_ids(principal)
         if reviewed is not None:
             query = query.where(Audit.campaign.is_in(reviewed or [0]))

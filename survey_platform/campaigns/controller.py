@@ -9,6 +9,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 
 from survey_platform.accounts.guards import provide_principal, require
+from survey_platform.accounts.roles import STAFF_ROLES
 from survey_platform.accounts.service import Principal
 from survey_platform.campaigns import assignments, service
 from survey_platform.campaigns.progress import Progress, campaign_progress
@@ -25,7 +26,6 @@ from survey_platform.campaigns.schemas import (
 )
 
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
-STAFF = ("admin", "reviewer")
 
 
 class CampaignController(Controller):
@@ -36,14 +36,16 @@ class CampaignController(Controller):
     @get("/")
     async def list_campaigns(self, principal: NamedDependency[Principal | None]) -> list[Campaign]:
         """Open, closed and published campaigns; staff also see drafts."""
-        return await service.list_campaigns(include_drafts=principal is not None and principal.role in STAFF)
+        return await service.list_campaigns(
+            include_drafts=principal is not None and principal.role in STAFF_ROLES
+        )
 
     @get("/{code:str}")
     async def get_campaign(
         self, code: Annotated[str, CODE], principal: NamedDependency[Principal | None]
     ) -> Campaign:
         return await service.get_campaign(
-            code, include_drafts=principal is not None and principal.role in STAFF
+            code, include_drafts=principal is not None and principal.role in STAFF_ROLES
         )
 
     @post("/", guards=[require("admin")])
@@ -99,7 +101,7 @@ class CampaignController(Controller):
             await assignments.assign(code, "interviewer", data.interviewers, principal)
         )
 
-    @get("/{code:str}/interviewers", guards=[require(*STAFF)])
+    @get("/{code:str}/interviewers", guards=[require(*STAFF_ROLES)])
     async def list_interviewers(self, code: Annotated[str, CODE]) -> InterviewerAssignment:
         """The interviewers assigned to a survey campaign."""
         return InterviewerAssignment(await assignments.assigned(code, "interviewer"))
@@ -115,7 +117,7 @@ class CampaignController(Controller):
         assert principal is not None
         return InspectorAssignment(await assignments.assign(code, "inspector", data.inspectors, principal))
 
-    @get("/{code:str}/inspectors", guards=[require(*STAFF)])
+    @get("/{code:str}/inspectors", guards=[require(*STAFF_ROLES)])
     async def list_inspectors(self, code: Annotated[str, CODE]) -> InspectorAssignment:
         """The inspectors assigned to an inspection campaign."""
         return InspectorAssignment(await assignments.assigned(code, "inspector"))
@@ -131,7 +133,7 @@ class CampaignController(Controller):
         assert principal is not None
         return ReviewerAssignment(await assignments.assign(code, "reviewer", data.reviewers, principal))
 
-    @get("/{code:str}/reviewers", guards=[require(*STAFF)])
+    @get("/{code:str}/reviewers", guards=[require(*STAFF_ROLES)])
     async def list_reviewers(self, code: Annotated[str, CODE]) -> ReviewerAssignment:
         """The reviewers assigned to a campaign."""
         return ReviewerAssignment(await assignments.assigned(code, "reviewer"))

@@ -36,13 +36,21 @@ def next_status(current: str, action: str) -> str:
     return new
 
 
+SUBMITTING_STATUS = "open"  # the one status in which responses and audits come in
+
+
 def accepts_submissions(status: str) -> bool:
-    return status == "open"
+    return status == SUBMITTING_STATUS
 
 
 def accepts_reviews(status: str) -> bool:
     """Reviews, corrections of returned audits and reviewers' decisions on flagged interviews."""
     return status in ("open", "closed")
+
+
+def accepts_publish(status: str) -> bool:
+    """A closed campaign is published; a published one may get a correction (a new release)."""
+    return status in ("closed", "published")
 
 
 def frozen_message(code: str, status: str) -> str:

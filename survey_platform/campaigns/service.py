@@ -166,7 +166,8 @@ async def update_campaign(code: str, change: CampaignChange, actor: Principal | 
 
 
 async def transition(code: str, action: str, actor: Principal | None = None) -> Campaign:
-    """Apply ``action`` (open / close / publish); the update only succeeds from the expected status."""
+    """Apply ``action`` (open / close; publishing is :func:`survey_platform.publishing.service.publish`); the update
+    only succeeds from the expected status."""
     current = await get_campaign(code)
     try:
         new = next_status(current.status, action)

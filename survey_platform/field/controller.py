@@ -9,6 +9,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody, Parameter
 
 from survey_platform.accounts.guards import provide_signed_in, require
+from survey_platform.accounts.roles import FIELD_ROLES
 from survey_platform.accounts.service import Principal
 from survey_platform.field import service
 from survey_platform.field.schemas import FieldAssignments, FieldVenue, FollowUp, NewVenue
@@ -16,7 +17,7 @@ from survey_platform.openapi.operations import PROBLEMS_OPT
 
 CODE = Parameter(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$")
 ID = Parameter(ge=1, le=2**31 - 1)
-FIELD_ROLES = ("interviewer", "inspector", "admin")
+FIELD_APP_ROLES = (*FIELD_ROLES, "admin")
 INSPECTORS = ("inspector", "admin")
 
 
@@ -25,7 +26,7 @@ class FieldController(Controller):
     tags = ("field",)
     dependencies = {"principal": Provide(provide_signed_in)}  # noqa: RUF012
 
-    @get("/assignments", guards=[require(*FIELD_ROLES)])
+    @get("/assignments", guards=[require(*FIELD_APP_ROLES)])
     async def get_assignments(self, principal: NamedDependency[Principal]) -> FieldAssignments:
         """What the signed-in field account works on: its open campaigns, and closed ones with audits returned to
         it, each with kind, questionnaire version, cities and (inspections) where its venue list is.

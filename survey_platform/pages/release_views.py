@@ -16,7 +16,6 @@ from typing import Any
 from survey_platform.publishing.model import (
     CityDetail,
     CityRankingRow,
-    ProvinceResult,
     ReleaseResults,
     TreeNode,
 )
@@ -181,14 +180,6 @@ def changes_by_city(results: ReleaseResults) -> dict[str, float]:
     return {c.city: c.change.difference for c in results.cities if c.change is not None}
 
 
-def city_detail(results: ReleaseResults, code: str) -> CityDetail | None:
-    return next((c for c in results.cities if c.city == code), None)
-
-
-def province_result(results: ReleaseResults, name: str) -> ProvinceResult | None:
-    return next((p for p in results.provinces if p.province == name), None)
-
-
 # ------------------------------------------------------------------------------------------------- trend
 
 
@@ -306,7 +297,6 @@ __all__ = [
     "ResourceDoc",
     "bilingual",
     "changes_by_city",
-    "city_detail",
     "city_name",
     "datapackage_docs",
     "dimension_ids",
@@ -314,7 +304,6 @@ __all__ = [
     "label",
     "node_labels",
     "province_names",
-    "province_result",
     "rank_set",
     "rank_wording",
     "rankings_query",

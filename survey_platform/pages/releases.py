@@ -32,7 +32,6 @@ from survey_platform.pages.release_views import (
     ReleaseRef,
     bilingual,
     changes_by_city,
-    city_detail,
     city_name,
     datapackage_docs,
     dimension_ids,
@@ -40,7 +39,6 @@ from survey_platform.pages.release_views import (
     label,
     node_labels,
     province_names,
-    province_result,
     rank_set,
     rank_wording,
     rankings_query,
@@ -271,7 +269,7 @@ async def _trend(
     national_points: list[tuple[str, Any, Any, Any]] = []
     for ref, name in zip(chosen, labels, strict=True):
         other = stored if ref.release == meta.release else await get_release(ref.release)
-        detail = city_detail(other.results, city)
+        detail = other.results.city(city)
         if detail is not None and detail.score.score is not None:
             city_points.append((name, detail.score.score, detail.score.ci_low, detail.score.ci_high))
         national = other.results.rankings.national if other.results.rankings else None
@@ -300,7 +298,7 @@ async def city_page(
 
     async def render() -> str:
         stored = await get_release(release)
-        detail = city_detail(stored.results, city)
+        detail = stored.results.city(city)
         if detail is None:
             raise _not_found(f"city {city} in release {release}")
         t = _translator(language)
@@ -355,7 +353,7 @@ async def city_page(
             question_label=lambda q: questions.get(q, q),
             choice_label=lambda q, c: choices.get((q, c), c),
             notes=[n for n in results.notes if n.city == city and n.code != "not_ranked"],
-            province=province_result(results, detail.province),
+            province=results.province(detail.province),
         )
 
     return await pages.page(request, ("city", release, city), language, render)
@@ -372,7 +370,7 @@ async def province_page(
 
     async def render() -> str:
         stored = await get_release(release)
-        result = province_result(stored.results, province)
+        result = stored.results.province(province)
         if result is None:
             raise _not_found(f"province {province} in release {release}")
         t = _translator(language)

@@ -20,7 +20,7 @@ from litestar import Request
 from litestar.di import Provide
 
 from survey_platform.accounts.guards import provide_signed_in, require
-from survey_platform.accounts.roles import ROLES
+from survey_platform.accounts.roles import ROLES, STAFF_ROLES
 from survey_platform.accounts.service import Principal
 from survey_platform.audits.compliance import SEVERITY_ORDER
 from survey_platform.audits.listing import REVIEW_STATES
@@ -30,7 +30,7 @@ from survey_platform.pages.rendering import language_of
 from survey_platform.responses.quality import FLAGS
 from survey_platform.responses.schemas import CHANNELS
 
-DESK_ROLES: tuple[str, ...] = ("admin", "reviewer")
+DESK_ROLES: tuple[str, ...] = STAFF_ROLES
 ADMIN_ROLES: tuple[str, ...] = ("admin",)
 DESK_GUARD = require(*DESK_ROLES)
 ADMIN_GUARD = require(*ADMIN_ROLES)

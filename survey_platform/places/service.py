@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 import msgspec
 
+from survey_platform.accounts.roles import STAFF_ROLES
 from survey_platform.accounts.service import Principal
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.places.margins import margin_problems, weighting_categories
@@ -189,7 +190,7 @@ async def list_venues(
 
 def sees_audits(viewer: Principal | None) -> bool:
     """Whether ``viewer`` may see which audits a venue's visits come from (not the public, not interviewers)."""
-    return viewer is not None and viewer.role in ("admin", "reviewer", "inspector")
+    return viewer is not None and viewer.role in (*STAFF_ROLES, "inspector")
 
 
 def without_audits(venue: Venue) -> Venue:

@@ -109,10 +109,9 @@ class ReleaseController(Controller):
     async def city(self, release: Annotated[str, RELEASE], city: Annotated[str, CITY]) -> CityDetail:
         """One city of a survey release: every dimension and indicator against the national figure, drivers,
         robustness of its rank, sample composition and exclusions."""
-        stored = await service.get_release(release)
-        for detail in stored.results.cities:
-            if detail.city == city:
-                return detail
+        detail = (await service.get_release(release)).results.city(city)
+        if detail is not None:
+            return detail
         raise NotFound(f"发布 {release} 中没有城市 {city} / release {release!r} has no city {city!r}")
 
     @get("/{release:str}/provinces/{province:str}")
@@ -120,10 +119,9 @@ class ReleaseController(Controller):
         self, release: Annotated[str, RELEASE], province: Annotated[str, Parameter(max_length=100)]
     ) -> ProvinceResult:
         """One province of a survey release: its population-weighted figure and its standing among provinces."""
-        stored = await service.get_release(release)
-        for result in stored.results.provinces:
-            if result.province == province:
-                return result
+        result = (await service.get_release(release)).results.province(province)
+        if result is not None:
+            return result
         raise NotFound(
             f"发布 {release} 中没有省份 {province} / release {release!r} has no province {province!r}"
         )

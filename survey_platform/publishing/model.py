@@ -550,3 +550,11 @@ class ReleaseResults(_Struct, kw_only=True):
     drivers: DriverAnalysisResult | None = None  # national key drivers
     inspections: InspectionResults | None = None
     notes: list[Note] = msgspec.field(default_factory=list)
+
+    def city(self, code: str) -> CityDetail | None:
+        """The city ``code``'s figures, or None when the release has no such city."""
+        return next((c for c in self.cities if c.city == code), None)
+
+    def province(self, name: str) -> ProvinceResult | None:
+        """The province ``name``'s figures, or None when the release has no such province."""
+        return next((p for p in self.provinces if p.province == name), None)

@@ -24,6 +24,7 @@ import msgspec
 from piccolo.query.functions.aggregate import Max
 
 from survey_platform.accounts.service import Principal
+from survey_platform.campaigns import lifecycle
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import Campaign
 from survey_platform.campaigns.service import get_campaign, status_at_commit
@@ -200,7 +201,7 @@ async def publish(
     and decode), score (``compute_release``), files (results JSON and open data), write (the storing transaction).
     """
     campaign = await get_campaign(campaign_code)
-    if campaign.status not in ("closed", "published"):
+    if not lifecycle.accepts_publish(campaign.status):
         raise Conflict(
             f"活动状态为 {campaign.status}，请先关闭 / campaign {campaign_code!r} is {campaign.status}: close it "
             "before publishing"
@@ -286,7 +287,7 @@ async def _store(
             # exclusive: a reviewer's decision or an approval waits for this commit and then finds it published
             status = await status_at_commit(campaign.id, exclusive=True)
             latest = await _latest(campaign.id)
-            if status not in ("closed", "published") or (latest or {}).get("code") != (previous or {}).get(
+            if not lifecycle.accepts_publish(status) or (latest or {}).get("code") != (previous or {}).get(
                 "code"
             ):
                 raise concurrent

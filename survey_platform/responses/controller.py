@@ -17,6 +17,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter, QueryParam
 from litestar.response import File, Stream
 
 from survey_platform.accounts.guards import identify, provide_signed_in, require
+from survey_platform.accounts.roles import STAFF_ROLES
 from survey_platform.accounts.service import Principal
 from survey_platform.audits.service import submit_audit_batch
 from survey_platform.bodies import OnePassBody
@@ -131,12 +132,9 @@ async def export_responses(
     )
 
 
-REVIEWERS = ("admin", "reviewer")
-
-
 @get(
     "/campaigns/{campaign:str}/flagged",
-    guards=[require(*REVIEWERS)],
+    guards=[require(*STAFF_ROLES)],
     dependencies={"principal": Provide(provide_signed_in)},
     tags=["reviews"],
 )
@@ -185,7 +183,7 @@ class InterviewReview(msgspec.Struct, forbid_unknown_fields=True):
 
 @post(
     "/responses/{response_id:uuid}/review",
-    guards=[require(*REVIEWERS)],
+    guards=[require(*STAFF_ROLES)],
     dependencies={"principal": Provide(provide_signed_in)},
     status_code=200,
     tags=["reviews"],

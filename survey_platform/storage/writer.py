@@ -29,6 +29,8 @@ from typing import Literal, Protocol, TypeVar
 import asyncpg
 import msgspec
 
+from survey_platform.campaigns.lifecycle import SUBMITTING_STATUS
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -57,7 +59,6 @@ COLUMNS: tuple[str, ...] = tuple(PG_TYPES)
 SUMMARY_SQL = "uuid, campaign, body_hash, status, eligible, quality_flags, received_at"
 SQLITE_LOOKUP_CHUNK = 500  # parameters per IN (...) lookup, far below SQLite's limit
 SQLITE_INSERT_CHUNK = 250  # rows per multi-row INSERT: 4,250 parameters, far below SQLite's 32,766
-OPEN_STATUS = "open"  # the campaign status that accepts responses (campaigns.lifecycle.accepts_submissions)
 
 
 class ResponseRow(msgspec.Struct, frozen=True):
@@ -233,7 +234,8 @@ class SQLiteResponseStore:
             open_campaigns = {
                 record[0]
                 for record in connection.execute(
-                    f"SELECT id FROM campaign WHERE id IN ({marks}) AND status = ?", [*campaigns, OPEN_STATUS]
+                    f"SELECT id FROM campaign WHERE id IN ({marks}) AND status = ?",
+                    [*campaigns, SUBMITTING_STATUS],
                 )
             }
             to_insert, outcomes = plan_batch(rows, existing, open_campaigns)
@@ -367,7 +369,7 @@ class PostgresResponseStore:
             open_campaigns = {
                 record["id"]
                 for record in await connection.fetch(self.LOCK_CAMPAIGNS, campaigns)
-                if record["status"] == OPEN_STATUS
+                if record["status"] == SUBMITTING_STATUS
             }
             closed = [row.uuid for row in rows if row.campaign_id not in open_campaigns]
             stored = await self._lookup(connection, closed) if closed else {}  # re-sends stay replays
