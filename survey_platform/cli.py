@@ -87,7 +87,14 @@ def _report(message: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    trailing = getattr(args, "trailing_positionals", None)
+    if extra and (trailing is None or any(item.startswith("-") for item in extra)):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if (
+        extra
+    ):  # positionals after an option (argparse leaves a nargs="*" list empty next to an earlier positional)
+        setattr(args, trailing, [*getattr(args, trailing), *extra])
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)

@@ -591,7 +591,9 @@ def register(subparsers: Any) -> None:
         choices=sorted({role for roles in ASSIGNABLE_ROLES.values() for role in roles}),
     )
     assign.add_argument("accounts", nargs="*", metavar="ACCOUNT")
-    assign.set_defaults(func=cmd_campaign_assign)
+    # argparse takes `CODE ACCOUNT... --role R` but leaves the accounts of `CODE --role R ACCOUNT...` over: main()
+    # gives them to ``accounts``
+    assign.set_defaults(func=cmd_campaign_assign, trailing_positionals="accounts")
     for action in ("open", "close"):
         step = campaign.add_parser(action, help=f"{action} a campaign")
         step.add_argument("code")

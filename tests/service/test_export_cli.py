@@ -65,7 +65,9 @@ async def test_csv_and_xlsx_export(client: AsyncTestClient[Litestar]) -> None:
     ).status_code == 400
 
 
-def test_command_line(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_command_line(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("QUESTIONNAIRES_DIR", str(settings.questionnaires_dir))
     monkeypatch.setenv("SURVEY_PASSWORD_ITERATIONS", "1000")
@@ -104,6 +106,18 @@ def test_command_line(settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_p
     )
     assert main(["campaign", "close", "cli-2026"]) == 1  # a draft cannot be closed
     assert main(["campaign", "open", "cli-2026"]) == 0
+    assert main(["user", "create", "cli-int-1", "--role", "interviewer"]) == 0
+    assert main(["user", "create", "cli-int-2", "--role", "interviewer"]) == 0
+    capsys.readouterr()
+    # the order the README shows: the code, the role, then the accounts
+    assert main(["campaign", "assign", "cli-2026", "--role", "interviewer", "cli-int-1", "cli-int-2"]) == 0
+    printed = capsys.readouterr().err
+    assert printed.count(",") == 1, printed
+    assert (
+        main(["campaign", "assign", "cli-2026", "--role", "interviewer", "cli-admin"]) == 1
+    )  # not an interviewer
+    assert main(["campaign", "assign", "--role", "interviewer", "cli-2026"]) == 0  # none: all removed
+    assert "none" in capsys.readouterr().err
     out = tmp_path / "out.csv"
     assert main(["export", "cli-2026", "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8").lstrip("\ufeff").startswith("id,campaign,city")
