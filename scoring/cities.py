@@ -213,7 +213,7 @@ def combine_city_weights(
         if not np.all(np.isfinite(vals)) or (vals < 0).any() or vals.sum() <= 0:
             raise ValueError(f"weight component {k!r} must be finite, >= 0 and not all zero")
         for c, v in zip(cities, vals / vals.sum(), strict=True):
-            out[c] += s[k] / total_share * v
+            out[c] += float(s[k] / total_share * v)  # plain floats: a release encodes them
     return out
 
 

@@ -208,6 +208,20 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _method_settings(pairs: list[str]) -> dict[str, Any]:
+    """``--method KEY=VALUE`` options as a mapping; a value is read as JSON (``0.3``, ``null``) or else as text."""
+    settings: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--method 应为 KEY=VALUE / --method expects KEY=VALUE, got {pair!r}")
+        try:
+            settings[key.strip()] = json.loads(value)
+        except ValueError:
+            settings[key.strip()] = value
+    return settings
+
+
 def cmd_campaign_create(args: argparse.Namespace) -> int:
     from survey_platform.campaigns.schemas import CampaignIn
     from survey_platform.campaigns.service import create_campaign
@@ -240,6 +254,7 @@ def cmd_campaign_create(args: argparse.Namespace) -> int:
                 "starts_on": args.starts_on,
                 "ends_on": args.ends_on,
                 "min_sample_per_city": args.min_sample,
+                "method": _method_settings(args.method or []),
             },
             CampaignIn,
         )
@@ -576,6 +591,14 @@ def register(subparsers: Any) -> None:
         type=int,
         default=DEFAULT_MIN_SAMPLE,
         help=f"minimum valid responses per city (default {DEFAULT_MIN_SAMPLE}: 1.96² × 0.25 / 0.05² × 1.4)",
+    )
+    new.add_argument(
+        "--method",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a release method setting, repeatable: city_weighting=population|population_and_sales, "
+        "sales_share=0.5 (the sales part of population_and_sales), driver_outcome=q_overall|null, "
+        "suppression_min_n=30, claim_top_k=10, problem_rule=any_fail|any_critical",
     )
     new.set_defaults(func=cmd_campaign_create)
     assign = campaign.add_parser(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -13,6 +13,20 @@ from survey_platform.places.schemas import CityCode
 CampaignCode = Annotated[
     str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$", description="e.g. '2026-city'")
 ]
+
+
+class CampaignMethod(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """The release method settings a campaign declares (``publishing.model.MethodSettings`` says what each does);
+    one left out takes the platform's default, and every release records the settings it used."""
+
+    city_weighting: Literal["population", "population_and_sales"] | msgspec.UnsetType = msgspec.UNSET
+    sales_share: Annotated[float, msgspec.Meta(ge=0, le=1)] | msgspec.UnsetType = msgspec.UNSET
+    driver_outcome: (
+        Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")] | msgspec.UnsetType | None
+    ) = msgspec.UNSET
+    suppression_min_n: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | msgspec.UnsetType = msgspec.UNSET
+    claim_top_k: Annotated[int, msgspec.Meta(ge=1, le=1000)] | msgspec.UnsetType = msgspec.UNSET
+    problem_rule: Literal["any_fail", "any_critical"] | msgspec.UnsetType = msgspec.UNSET
 
 
 class CampaignIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -26,6 +40,7 @@ class CampaignIn(msgspec.Struct, forbid_unknown_fields=True):
     starts_on: datetime.date | None = None
     ends_on: datetime.date | None = None
     min_sample_per_city: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] = DEFAULT_MIN_SAMPLE
+    method: CampaignMethod = msgspec.field(default_factory=CampaignMethod)
 
 
 class CampaignChange(msgspec.Struct, forbid_unknown_fields=True):
@@ -39,6 +54,7 @@ class CampaignChange(msgspec.Struct, forbid_unknown_fields=True):
     starts_on: datetime.date | None = None
     ends_on: datetime.date | None = None
     min_sample_per_city: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] | None = None
+    method: CampaignMethod | None = None  # replaces the declared settings as a whole
 
 
 class Campaign(msgspec.Struct):
@@ -53,6 +69,7 @@ class Campaign(msgspec.Struct):
     starts_on: datetime.date | None
     ends_on: datetime.date | None
     min_sample_per_city: int
+    method: CampaignMethod
     status: str
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime
 import json
 
+import msgspec
+
 from survey_platform.accounts.service import Principal
 from survey_platform.campaigns.lifecycle import TransitionError, is_editable, next_status
-from survey_platform.campaigns.schemas import Campaign, CampaignChange, CampaignIn
+from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
+from survey_platform.campaigns.schemas import Campaign, CampaignChange, CampaignIn, CampaignMethod
 from survey_platform.places.service import existing_city_codes, existing_venue_ids
 from survey_platform.storage import audit_log
 from survey_platform.storage.errors import Conflict, FieldProblem, InvalidInput, NotFound
@@ -17,6 +20,13 @@ from survey_platform.storage.tables import QuestionnaireVersion
 
 def _loads(value: object) -> list:  # type: ignore[type-arg]
     return json.loads(value) if isinstance(value, str) else list(value or [])  # type: ignore[call-overload]
+
+
+def _method(value: object) -> CampaignMethod:
+    """The stored method settings (settings this version does not declare, if any, are left out)."""
+    declared = json.loads(value) if isinstance(value, str) else dict(value or {})  # type: ignore[call-overload]
+    fields = set(CampaignMethod.__struct_fields__)
+    return msgspec.convert({k: v for k, v in declared.items() if k in fields}, CampaignMethod)
 
 
 def _campaign(row: dict[str, object]) -> Campaign:
@@ -32,6 +42,7 @@ def _campaign(row: dict[str, object]) -> Campaign:
         starts_on=row["starts_on"],  # type: ignore[arg-type]
         ends_on=row["ends_on"],  # type: ignore[arg-type]
         min_sample_per_city=row["min_sample_per_city"],  # type: ignore[arg-type]
+        method=_method(row["method"]),
         status=row["status"],  # type: ignore[arg-type]
     )
 
@@ -71,6 +82,7 @@ async def _check_scope(
     venues: list[int],
     starts_on: datetime.date | None,
     ends_on: datetime.date | None,
+    method: CampaignMethod,
 ) -> None:
     problems: list[FieldProblem] = []
     if not await QuestionnaireVersion.exists().where(QuestionnaireVersion.id == questionnaire_version).run():
@@ -81,6 +93,10 @@ async def _check_scope(
                 f"问卷版本不存在 / no questionnaire version {questionnaire_version}",
             )
         )
+    elif isinstance(method.driver_outcome, str):
+        problem = await _driver_outcome_problem(questionnaire_version, method.driver_outcome)
+        if problem:
+            problems.append(FieldProblem("$.method.driver_outcome", "unknown", problem))
     known_cities = await existing_city_codes(cities)
     for index, code in enumerate(cities):
         if code not in known_cities:
@@ -105,12 +121,26 @@ async def _check_scope(
         raise InvalidInput("活动设置无效 / invalid campaign", tuple(problems))
 
 
+async def _driver_outcome_problem(questionnaire_version: int, outcome: str) -> str | None:
+    """Why ``outcome`` cannot be the driver analysis' outcome (a likert question of the questionnaire), or None."""
+    questionnaire = await QuestionnaireCatalog().get(questionnaire_version)
+    try:
+        question = questionnaire.question(outcome)
+    except KeyError:
+        return f"问卷中没有题目 {outcome} / the questionnaire has no question {outcome!r}"
+    if question.type != "likert":
+        return f"题目 {outcome} 不是量表题 / question {outcome!r} is not a likert question"
+    return None
+
+
 def _actor(actor: Principal | None) -> dict[str, object]:
     return {"actor_id": actor.user_id if actor else None, "actor": actor.username if actor else "system"}
 
 
 async def create_campaign(data: CampaignIn, actor: Principal | None = None) -> Campaign:
-    await _check_scope(data.questionnaire_version, data.cities, data.venues, data.starts_on, data.ends_on)
+    await _check_scope(
+        data.questionnaire_version, data.cities, data.venues, data.starts_on, data.ends_on, data.method
+    )
     if await CampaignTable.exists().where(CampaignTable.code == data.code).run():
         raise Conflict(f"活动代码已存在 / campaign code {data.code!r} exists")
     now = datetime.datetime.now(datetime.UTC)
@@ -124,6 +154,7 @@ async def create_campaign(data: CampaignIn, actor: Principal | None = None) -> C
             starts_on=data.starts_on,
             ends_on=data.ends_on,
             min_sample_per_city=data.min_sample_per_city,
+            method=msgspec.json.encode(data.method).decode(),
             status="draft",
             created_at=now,
             updated_at=now,
@@ -143,6 +174,7 @@ async def update_campaign(code: str, change: CampaignChange, actor: Principal | 
         "venues": change.venues if change.venues is not None else current.venues,
         "starts_on": change.starts_on or current.starts_on,
         "ends_on": change.ends_on or current.ends_on,
+        "method": change.method if change.method is not None else current.method,
     }
     await _check_scope(**merged)  # type: ignore[arg-type]
     await (
@@ -155,6 +187,7 @@ async def update_campaign(code: str, change: CampaignChange, actor: Principal | 
                 CampaignTable.starts_on: merged["starts_on"],
                 CampaignTable.ends_on: merged["ends_on"],
                 CampaignTable.min_sample_per_city: change.min_sample_per_city or current.min_sample_per_city,
+                CampaignTable.method: msgspec.json.encode(merged["method"]).decode(),
                 CampaignTable.updated_at: datetime.datetime.now(datetime.UTC),
             }
         )

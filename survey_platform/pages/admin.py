@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import Parameter
@@ -43,6 +44,7 @@ CAMPAIGN_FIELDS = (
     "min_sample_per_city",
     "starts_on",
     "ends_on",
+    "method",
 )
 #: the QR codes of a survey campaign, served by the citizen survey's admin routes
 QR_LINKS: tuple[tuple[str, str], ...] = (
@@ -79,6 +81,11 @@ def _form_values(form: Any) -> dict[str, Any]:
         "starts_on": text(form, "starts_on", 20),
         "ends_on": text(form, "ends_on", 20),
     }
+    method = {
+        "city_weighting": text(form, "city_weighting", 40),
+        "sales_share": text(form, "sales_share", 20),
+    }
+    values["method"] = {key: value for key, value in method.items() if value}
     return {key: value for key, value in values.items() if value not in ("", None)}
 
 
@@ -176,6 +183,7 @@ async def edit_campaign(
         "min_sample_per_city": str(campaign.min_sample_per_city),
         "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else "",
         "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else "",
+        "method": {key: str(value) for key, value in msgspec.to_builtins(campaign.method).items()},
     }
     return await _campaign_form(request, principal, values=values, campaign=campaign)
 
@@ -199,6 +207,10 @@ async def update_campaign_page(
     change_values = {k: v for k, v in values.items() if k != "code"}
     change_values.setdefault("cities", [])
     change_values.setdefault("venues", [])
+    # the form shows the city weighting; the settings declared elsewhere (API, command line) stay as they are
+    declared = msgspec.to_builtins(campaign.method)
+    declared.pop("sales_share", None)
+    change_values["method"] = {**declared, **change_values.get("method", {})}
     data, errors = convert_form(change_values, CampaignChange, _field_messages(language))
     if data is not None:
         try:

@@ -35,7 +35,6 @@ from survey_platform.publishing.model import (
     SurveyInputs,
 )
 from survey_platform.responses.reviews import latest_decisions
-from survey_platform.storage.errors import InvalidInput
 from survey_platform.storage.tables import (
     Audit,
     AuditReview,
@@ -57,23 +56,12 @@ def _loads(value: object) -> Any:
     return value
 
 
-def method_settings(campaign: Campaign, declared: dict[str, Any], seed: int) -> MethodSettings:
+def method_settings(campaign: Campaign, seed: int) -> MethodSettings:
     """The campaign's method: its declared settings over the defaults, its minimum sample, this release's seed."""
-    try:
-        return msgspec.convert(
-            {**declared, "seed": seed, "min_sample_per_city": campaign.min_sample_per_city}, MethodSettings
-        )
-    except msgspec.ValidationError as error:
-        raise InvalidInput(
-            f"活动的方法设置无效 / the campaign's method settings are invalid: {error}"
-        ) from None
-
-
-async def campaign_method(campaign_id: int) -> dict[str, Any]:
-    row = (
-        await CampaignTable.select(CampaignTable.method).where(CampaignTable.id == campaign_id).first().run()
+    declared = msgspec.to_builtins(campaign.method)
+    return msgspec.convert(
+        {**declared, "seed": seed, "min_sample_per_city": campaign.min_sample_per_city}, MethodSettings
     )
-    return _loads(row["method"]) if row else {}
 
 
 async def _cities(codes: list[str]) -> list[CityInput]:
@@ -345,7 +333,7 @@ async def release_inputs(
             questionnaire_id=version["questionnaire_id"],
             questionnaire_version=version["version"],
             questionnaire_hash=version["content_hash"],
-            method=method_settings(campaign, await campaign_method(campaign.id), seed),
+            method=method_settings(campaign, seed),
             cities=await _cities(codes),
             previous=await previous_release(campaign) if campaign.kind == "survey" else None,
         )

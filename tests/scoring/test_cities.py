@@ -101,6 +101,7 @@ def test_city_weights_for_the_national_figure() -> None:
     )
     assert mixed["a"] == pytest.approx(0.6 * 0.75 + 0.4 * 0.5)
     assert sum(mixed.values()) == pytest.approx(1.0)
+    assert all(type(w) is float for w in mixed.values())  # not numpy scalars: a release encodes them as JSON
     with pytest.raises(ValueError, match="covers different cities"):
         combine_city_weights({"p": {"a": 1.0}, "s": {"b": 1.0}})
 

@@ -313,16 +313,39 @@ async def test_an_admin_creates_opens_closes_and_cannot_publish_an_empty_campaig
     assert (
         unknown.status_code == 422 and 'id="cities-error-1">unknown city &#39;atlantis&#39;' in unknown.text
     )
+    good = {**values, "code": "c-2026", "cities": ["wuxi"], "city_weighting": "population_and_sales"}
+    share = await client.post("/admin/new-campaign", data={**good, "sales_share": "2"})
+    assert (
+        share.status_code == 422
+        and 'id="method-error-1">城市权重应为' in share.text
+        and 'aria-invalid="true"' in share.text
+    )
     created = await client.post(
-        "/admin/new-campaign", data={**values, "code": "c-2026", "cities": ["wuxi"]}, follow_redirects=False
+        "/admin/new-campaign", data={**good, "sales_share": "0.3"}, follow_redirects=False
     )
     assert created.headers["location"] == "/admin/campaigns/c-2026?done=created"
     campaign = (await client.get("/api/v1/campaigns/c-2026", headers=admin)).json()
-    assert (campaign["status"], campaign["cities"], campaign["starts_on"]) == (
+    assert (campaign["status"], campaign["cities"], campaign["starts_on"], campaign["method"]) == (
         "draft",
         ["wuxi"],
         "2026-05-01",
+        {"city_weighting": "population_and_sales", "sales_share": 0.3},
     )
+    edit = await client.get("/admin/campaigns/c-2026/edit")
+    assert '<option value="population_and_sales" selected>' in edit.text and 'value="0.3"' in edit.text
+    await client.patch(  # a setting declared through the API stays when the form is saved
+        "/api/v1/campaigns/c-2026",
+        json={"method": {**campaign["method"], "problem_rule": "any_critical"}},
+        headers=admin,
+    )
+    saved = await client.post(
+        "/admin/campaigns/c-2026/edit",
+        data={**good, "city_weighting": "population", "csrf_token": token},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303, saved.text
+    method = (await client.get("/api/v1/campaigns/c-2026", headers=admin)).json()["method"]
+    assert method == {"city_weighting": "population", "problem_rule": "any_critical"}
     for action, status in (("open", "open"), ("close", "closed")):
         reply = await client.post(
             "/admin/campaigns/c-2026/status",

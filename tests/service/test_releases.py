@@ -23,6 +23,7 @@ from survey_platform.publishing import service
 from survey_platform.publishing.demo import load_demo
 from survey_platform.settings import DEFAULT_QUESTIONNAIRES_DIR, Settings
 from survey_platform.storage.errors import Conflict
+from survey_platform.storage.tables import Campaign as CampaignTable
 from survey_platform.storage.tables import Release, SurveyResponse
 
 RANKING_KEYS = {
@@ -274,3 +275,80 @@ async def test_a_correction_of_last_years_release_does_not_compare_with_this_yea
     city = corrected["cities"][0]["city"]
     detail = (await client.get(f"/api/v1/releases/{reply.json()['release']}/cities/{city}")).json()
     assert detail["change"] is None  # no campaign of this questionnaire came before 2024's
+
+
+async def test_a_campaign_declares_its_method_and_the_release_uses_it(
+    demo: Any, real_settings: Settings
+) -> None:
+    client, result = demo
+    admin = await headers_for(client, "admin")
+    version = (
+        await client.get("/api/v1/questionnaires", params={"questionnaire": "city_satisfaction"})
+    ).json()[-1]["id"]
+    base = {"code": "city-2027", "name": "2027", "questionnaire_version": version}
+    for method, path in (
+        ({"driver_outcome": "q_nope"}, "$.method.driver_outcome"),
+        ({"driver_outcome": "q_sex"}, "$.method.driver_outcome"),  # not a likert question
+        ({"sales_share": 2}, "$.method.sales_share"),
+        ({"city_weighting": "gdp"}, "$.method.city_weighting"),
+        ({"level": 0.9}, "$.method"),  # not a setting a campaign declares
+    ):
+        refused = await client.post("/api/v1/campaigns", json={**base, "method": method}, headers=admin)
+        assert refused.status_code == 422, (method, refused.text)
+        assert [e["path"] for e in refused.json()["errors"]] == [path], refused.json()
+    mixed = {"city_weighting": "population_and_sales", "sales_share": 0.3}
+    created = await client.post("/api/v1/campaigns", json={**base, "method": mixed}, headers=admin)
+    assert created.status_code == 201 and created.json()["method"] == mixed, created.text
+    edited = await client.patch(
+        "/api/v1/campaigns/city-2027", json={"method": {"driver_outcome": None}}, headers=admin
+    )
+    assert edited.json()["method"] == {"driver_outcome": None}, edited.text  # replaced as a whole
+    published = "city-satisfaction-2025"
+    assert (await client.get(f"/api/v1/campaigns/{published}", headers=admin)).json()["method"] == {}
+    late = await client.patch(f"/api/v1/campaigns/{published}", json={"method": mixed}, headers=admin)
+    assert late.status_code == 409
+
+    async def declare() -> None:  # what the campaign would have declared as a draft
+        await (
+            CampaignTable.update({CampaignTable.method: json.dumps(mixed)})
+            .where(CampaignTable.code == published)
+            .run()
+        )
+
+    await in_app(client, declare)
+    reply = await client.post(f"/api/v1/campaigns/{published}/releases", json={}, headers=admin)
+    assert reply.status_code == 201, reply.text
+    new, old = reply.json()["release"], result.releases[1]
+    meta = (await client.get(f"/api/v1/releases/{new}")).json()
+    assert meta["method"]["city_weighting"] == "population_and_sales" and meta["method"]["sales_share"] == 0.3
+    assert (await client.get(f"/api/v1/releases/{old}")).json()["method"]["city_weighting"] == "population"
+    before = (await client.get(f"/api/v1/releases/{old}/rankings")).json()["national"]["score"]
+    after = (await client.get(f"/api/v1/releases/{new}/rankings")).json()["national"]["score"]
+    assert before != after  # the same interviews, cities weighted differently
+    assert _cli(real_settings, "release", "verify", new).returncode == 0
+
+
+async def test_campaign_create_takes_method_settings_on_the_command_line(
+    demo: Any, real_settings: Settings
+) -> None:
+    client, _ = demo
+    made = _cli(
+        real_settings, "campaign", "create", "city-2028", "--name", "2028", "--questionnaire",
+        "city_satisfaction", "--method", "city_weighting=population_and_sales", "--method", "sales_share=0.25",
+        "--method", "driver_outcome=null",
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    admin = await headers_for(client, "admin")
+    campaign = (await client.get("/api/v1/campaigns/city-2028", headers=admin)).json()
+    assert campaign["method"] == {
+        "city_weighting": "population_and_sales",
+        "sales_share": 0.25,
+        "driver_outcome": None,
+    }
+    for bad, words in (("sales_share", "KEY=VALUE"), ("sales_share=lots", "sales_share")):
+        refused = _cli(
+            real_settings, "campaign", "create", "city-2029", "--name", "x", "--questionnaire",
+            "city_satisfaction", "--method", bad,
+        )  # fmt: skip
+        assert refused.returncode == 1 and words in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
