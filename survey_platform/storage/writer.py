@@ -24,7 +24,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Collection, Iterator, Sequence
 from pathlib import Path
-from typing import Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import asyncpg
 import msgspec
@@ -317,31 +317,41 @@ def _pg_copy_record(row: ResponseRow) -> list[object]:
 
 
 class PostgresResponseStore:
-    """Writes through the engine's asyncpg pool: one binary COPY per batch, an insert-or-skip only for re-sends.
+    """Writes through the engine's asyncpg pool, so that a row is stored only while its campaign is open at commit.
 
-    A binary ``COPY`` costs PostgreSQL about half the CPU per row of an ``INSERT … SELECT`` from a JSON
-    recordset (``benchmarks/pg_insert.py``), but it cannot skip rows that are already stored: when any UUID of
-    the batch is (a re-send, or a concurrent process storing the same response), the COPY fails whole on the
-    unique constraint and the batch is written again with ``ON CONFLICT (uuid) DO NOTHING``.
+    - A small batch (fewer than ``copy_from_rows`` rows: the group commits of single POSTs) is one statement, an
+      ``INSERT … SELECT`` from a JSON recordset whose rows are kept only if a sub-select finds their campaign
+      open and takes a share lock on it (``FOR SHARE``), with ``ON CONFLICT (uuid) DO NOTHING``: one round trip,
+      its own transaction.
+    - A large batch (the field app's batches) is a binary ``COPY``, which costs PostgreSQL about half the CPU per
+      row (``benchmarks/pg_insert.py``), in a transaction that first takes the share lock on its campaigns' rows
+      (``SELECT … FOR SHARE``). A COPY cannot skip stored rows: when a UUID of the batch is already stored (a
+      re-send, or another process storing the same response) it fails whole, its transaction is undone and the
+      batch is written by the statement above.
 
-    Each batch is one transaction that first takes a share lock on its campaigns' rows (``SELECT … FOR SHARE``):
-    a concurrent close (an UPDATE of the campaign row) waits until this batch commits, and a batch that starts
-    after a close sees it, so rows are stored only while their campaign is open at commit.
+    Either way a concurrent close (an UPDATE of the campaign row) waits until the batch commits, and a batch that
+    starts after a close sees it (``benchmarks/README.md``: the cost of this check on single POSTs).
     """
 
     INSERT = (
         f"INSERT INTO response ({', '.join(COLUMNS)}) "
         "SELECT * FROM json_to_recordset($1::json) AS r("
         + ", ".join(f"{name} {kind}" for name, kind in PG_TYPES.items())
-        + ") ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
+        + ") WHERE r.campaign IN "
+        "(SELECT id FROM campaign WHERE id = ANY($2::int[]) AND status = $3 FOR SHARE) "
+        "ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
     )
     """One JSON parameter for the whole batch: msgspec encodes it in C and PostgreSQL parses it, instead of this
     process building sixteen typed arrays for asyncpg to bind."""
 
     LOCK_CAMPAIGNS = "SELECT id, status FROM campaign WHERE id = ANY($1::int[]) FOR SHARE"
+    COPY_FROM_ROWS = 64
+    """Batches of this many rows or more are COPYed: below it the three more round trips of a COPY in a locked
+    transaction cost more than the rows save (``benchmarks/service_load.py``)."""
 
-    def __init__(self, pool_owner: object) -> None:
+    def __init__(self, pool_owner: object, copy_from_rows: int = COPY_FROM_ROWS) -> None:
         self._engine = pool_owner
+        self.copy_from_rows = copy_from_rows
         self.copies_refused = 0  # batches that held an already stored UUID (written by the insert-or-skip)
 
     async def open(self) -> None:
@@ -357,41 +367,58 @@ class PostgresResponseStore:
         return {summary.uuid: summary for summary in map(_summary_from_row, records)}
 
     async def write(self, rows: Sequence[ResponseRow]) -> list[WriteOutcome]:
-        """COPY the batch (one statement, its own transaction); on a stored UUID, insert-or-skip instead.
+        """Store the batch's new rows of open campaigns; classify every row (created, replayed, conflict, closed)."""
+        campaigns = sorted({row.campaign_id for row in rows})
+        async with self._engine.pool.acquire() as connection:  # type: ignore[attr-defined]
+            if len(rows) >= self.copy_from_rows:
+                outcomes = await self._copy(connection, rows, campaigns)
+                if outcomes is not None:
+                    return outcomes
+            return await self._insert_or_skip(connection, rows, campaigns)
 
-        ``ON CONFLICT (uuid) DO NOTHING RETURNING uuid`` tells which rows are new; the others were stored before
-        (by an earlier request or a concurrent process) and are classified as replays or conflicts from the
-        stored rows. Duplicates inside the batch are resolved by :func:`plan_batch` before either statement.
-        """
-        pool = self._engine.pool  # type: ignore[attr-defined]
-        async with pool.acquire() as connection, connection.transaction():
-            campaigns = sorted({row.campaign_id for row in rows})
-            open_campaigns = {
-                record["id"]
-                for record in await connection.fetch(self.LOCK_CAMPAIGNS, campaigns)
-                if record["status"] == SUBMITTING_STATUS
-            }
-            closed = [row.uuid for row in rows if row.campaign_id not in open_campaigns]
-            stored = await self._lookup(connection, closed) if closed else {}  # re-sends stay replays
-            to_insert, outcomes = plan_batch(rows, stored, open_campaigns)
-            if not to_insert:
-                return outcomes
-            try:
-                async with connection.transaction():  # a savepoint: a refused COPY leaves the lock in place
+    async def _copy(
+        self, connection: Any, rows: Sequence[ResponseRow], campaigns: list[int]
+    ) -> list[WriteOutcome] | None:
+        """COPY the new rows of open campaigns under the campaigns' share lock; None (nothing written) when a UUID
+        of the batch is already stored."""
+        try:
+            async with connection.transaction():
+                open_campaigns = {
+                    record["id"]
+                    for record in await connection.fetch(self.LOCK_CAMPAIGNS, campaigns)
+                    if record["status"] == SUBMITTING_STATUS
+                }
+                closed = [row.uuid for row in rows if row.campaign_id not in open_campaigns]
+                stored = await self._lookup(connection, closed) if closed else {}  # re-sends stay replays
+                to_insert, outcomes = plan_batch(rows, stored, open_campaigns)
+                if to_insert:
                     await connection.copy_records_to_table(
                         "response", records=[_pg_copy_record(row) for row in to_insert], columns=COLUMNS
                     )
                 return outcomes
-            except asyncpg.UniqueViolationError:
-                self.copies_refused += 1  # nothing was written: the COPY is one statement
-            batch = _PG_JSON.encode([_pg_record(row) for row in to_insert]).decode()
-            inserted = {record["uuid"] for record in await connection.fetch(self.INSERT, batch)}
-            if len(inserted) < len(to_insert):
-                stored |= await self._lookup(
-                    connection, [r.uuid for r in to_insert if r.uuid not in inserted]
-                )
-                _, outcomes = plan_batch(rows, stored, open_campaigns)
-        return outcomes
+        except asyncpg.UniqueViolationError:
+            self.copies_refused += 1  # the transaction is undone: nothing of the batch was written
+            return None
+
+    async def _insert_or_skip(
+        self, connection: Any, rows: Sequence[ResponseRow], campaigns: list[int]
+    ) -> list[WriteOutcome]:
+        """One statement; a row it did not store was stored before (a replay or a conflict) or, if not, its
+        campaign was not open."""
+        to_insert, outcomes = plan_batch(rows, {})  # duplicates inside the batch
+        if not to_insert:
+            return outcomes
+        batch = _PG_JSON.encode([_pg_record(row) for row in to_insert]).decode()
+        inserted = {
+            record["uuid"]
+            for record in await connection.fetch(self.INSERT, batch, campaigns, SUBMITTING_STATUS)
+        }
+        skipped = [row for row in to_insert if row.uuid not in inserted]
+        if not skipped:
+            return outcomes
+        stored = await self._lookup(connection, [row.uuid for row in skipped])
+        closed = {row.campaign_id for row in skipped if row.uuid not in stored}
+        return plan_batch(rows, stored, set(campaigns) - closed)[1]
 
 
 @dataclasses.dataclass(slots=True)

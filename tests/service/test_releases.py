@@ -325,6 +325,8 @@ async def test_a_campaign_declares_its_method_and_the_release_uses_it(
     before = (await client.get(f"/api/v1/releases/{old}/rankings")).json()["national"]["score"]
     after = (await client.get(f"/api/v1/releases/{new}/rankings")).json()["national"]["score"]
     assert before != after  # the same interviews, cities weighted differently
+    methodology = await client.get(f"/releases/{new}/methodology")
+    assert "社会消费品零售总额混合加权（零售额占 30%）" in methodology.text, methodology.text[:500]
     assert _cli(real_settings, "release", "verify", new).returncode == 0
 
 

@@ -10,6 +10,7 @@ import secrets
 import time
 import uuid
 
+import pytest
 from litestar.testing import AsyncTestClient
 from service_helpers import field_account, in_app, open_campaign, submission
 
@@ -93,14 +94,19 @@ async def test_writer_commits_at_once_unless_a_write_is_announced(settings: Sett
     assert seen["stored"] == 4
 
 
-async def test_writer_classifies_resends_and_conflicts_in_and_across_batches(
-    settings: Settings, backend: str
+@pytest.mark.parametrize("via", ["copy", "insert"])
+async def test_writer_classifies_resends_conflicts_and_closed_campaigns(
+    settings: Settings, backend: str, via: str
 ) -> None:
+    """PostgreSQL writes a large batch by COPY and a small one by a single insert-or-skip (``via`` moves the
+    threshold so that both paths see every case); SQLite has one path."""
     async with AsyncTestClient(app=create_app(settings)) as client:
         await open_campaign(client)
 
         async def scenario() -> tuple[list[list[str]], list[int], int]:
             writer: GroupCommitWriter = app_writer(client)
+            if backend == "postgres":
+                writer.store.copy_from_rows = 1 if via == "copy" else 10_000  # type: ignore[attr-defined]
             refused = []  # PostgreSQL: COPYs refused for holding a stored UUID, after each write
             campaign = await _campaign()
             original = _row(campaign)
@@ -110,14 +116,21 @@ async def test_writer_classifies_resends_and_conflicts_in_and_across_batches(
             refused.append(getattr(writer.store, "copies_refused", -1))
             second = await writer.write([same, other, _row(campaign)])
             refused.append(getattr(writer.store, "copies_refused", -1))
-            return [[o.kind for o in first], [o.kind for o in second]], refused, await SurveyResponse.count()
+            await Campaign.update({Campaign.status: "closed"}).where(Campaign.code == "mini-2026")
+            third = await writer.write([_row(campaign), same])  # late: refused; a re-send: still a replay
+            kinds = [[o.kind for o in outcomes] for outcomes in (first, second, third)]
+            return kinds, refused, await SurveyResponse.count()
 
         kinds, refused, stored = await in_app(client, scenario)
-    assert kinds == [["created", "replayed", "conflict"], ["replayed", "conflict", "created"]]
+    assert kinds == [
+        ["created", "replayed", "conflict"],
+        ["replayed", "conflict", "created"],
+        ["closed", "replayed"],
+    ]
     assert stored == 2  # the original and the new row of the second batch, once each
     if backend == "postgres":
-        # the first batch went in by COPY; the second, holding a stored UUID, by insert-or-skip
-        assert refused == [0, 1]
+        # COPY: the first batch went in whole; the second, holding a stored UUID, was refused and written again
+        assert refused == ([0, 1] if via == "copy" else [0, 0])
 
 
 async def test_a_large_group_is_written_whole_across_insert_chunks(settings: Settings) -> None:
