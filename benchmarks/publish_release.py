@@ -137,6 +137,12 @@ def report(args: Any, reference: float, runs: dict[str, list[dict[str, float]]])
         "",
         f"Total {survey['total']:.2f} s: {verdict} the ≤ 5 s target. The inspection release (200 audits): "
         f"{inspection['total']:.2f} s.",
+        "",
+        "Stages: *query* reads the eligible interviews and the reviewers' decisions, *decode* turns their stored "
+        "JSON answers into the scoring arrays, *score* is `publishing.compute.compute_release` (besides what the "
+        "reference does: the key-driver regressions nationally and per city, each city's "
+        "dimensions and indicators against the national figure, province figures, the change since last year's "
+        "release, claims and the methodology tree), *files* the open-data files, *write* the release rows.",
     ]
     return lines
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import sqlite3
 import subprocess
 import sys
 import uuid
 from typing import Any
 
+import asyncpg
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from service_helpers import field_account, headers_for, in_app, inspection_setup, open_campaign, submission
 
 from survey_platform.settings import Settings
-from survey_platform.storage.tables import Audit, SurveyResponse
+from survey_platform.storage.tables import Audit, Campaign, SurveyResponse
 from survey_platform.storage.writer import ResponseRow, plan_batch
 
 RESPONSES = "/api/v1/campaigns/mini-2026/responses"
@@ -57,6 +61,43 @@ async def test_a_close_in_another_process_refuses_the_very_next_post(
     # a re-send of what was stored before the close is still acknowledged (a lost reply is not a late write)
     assert (await client.post(RESPONSES, json=stored)).status_code == 200
     assert await _count(client) == 1
+
+
+@pytest.mark.parametrize("via", ["copy", "insert"])
+async def test_a_write_that_waits_for_a_close_is_refused_when_the_close_commits(
+    client: AsyncTestClient[Litestar], settings: Settings, backend: str, via: str
+) -> None:
+    """Another process closes the campaign in a transaction that has not committed yet: the write waits for it
+    (the campaign row's lock) and, once the close commits, stores nothing. (SQLite has one path.)"""
+    await open_campaign(client)
+
+    async def scenario() -> tuple[list[str], bool, int]:
+        campaign = await Campaign.select(Campaign.id).where(Campaign.code == "mini-2026").first()
+        store = client.app.state.writer.store
+        if backend == "postgres":
+            store.copy_from_rows = 1 if via == "copy" else 10_000
+            closer: Any = await asyncpg.connect(settings.database_url)
+            await closer.execute("BEGIN")
+            await closer.execute("UPDATE campaign SET status = 'closed' WHERE code = 'mini-2026'")
+        else:
+            closer = sqlite3.connect(settings.sqlite_path, isolation_level=None)
+            closer.execute("BEGIN IMMEDIATE")
+            closer.execute("UPDATE campaign SET status = 'closed' WHERE code = 'mini-2026'")
+        write = asyncio.ensure_future(store.write([_row(campaign["id"]), _row(campaign["id"])]))
+        await asyncio.sleep(0.5)
+        waited = not write.done()
+        if backend == "postgres":
+            await closer.execute("COMMIT")
+            await closer.close()
+        else:
+            closer.execute("COMMIT")
+            closer.close()
+        outcomes = await asyncio.wait_for(write, 30)
+        return [o.kind for o in outcomes], waited, await SurveyResponse.count()
+
+    kinds, waited, stored = await in_app(client, scenario)
+    assert waited  # the write could not commit before the close did
+    assert kinds == ["closed", "closed"] and stored == 0
 
 
 def _row(campaign: int) -> ResponseRow:
