@@ -31,6 +31,7 @@ from survey_platform.pages.i18n import translate
 from survey_platform.pages.rendering import language_of, render
 from survey_platform.pages.staff import ADMIN_GUARD, SIGNED_IN, link, staff_context
 from survey_platform.places.service import list_cities, list_venues
+from survey_platform.publishing.model import MethodSettings
 from survey_platform.publishing.service import list_releases, publish
 from survey_platform.storage.errors import DomainError
 
@@ -183,7 +184,11 @@ async def edit_campaign(
         "min_sample_per_city": str(campaign.min_sample_per_city),
         "starts_on": campaign.starts_on.isoformat() if campaign.starts_on else "",
         "ends_on": campaign.ends_on.isoformat() if campaign.ends_on else "",
-        "method": {key: str(value) for key, value in msgspec.to_builtins(campaign.method).items()},
+        "method": {
+            key: str(value)
+            for key, value in msgspec.to_builtins(campaign.method).items()
+            if key in ("city_weighting", "sales_share")  # what the form shows
+        },
     }
     return await _campaign_form(request, principal, values=values, campaign=campaign)
 
@@ -243,6 +248,7 @@ async def _campaign_page(
         status_code=status_code,
         **staff_context(request, principal),
         campaign=campaign,
+        default_method=MethodSettings(),
         releases=await list_releases(campaign=code),
         roles=roles,
         people={

@@ -331,6 +331,8 @@ async def test_an_admin_creates_opens_closes_and_cannot_publish_an_empty_campaig
         "2026-05-01",
         {"city_weighting": "population_and_sales", "sales_share": 0.3},
     )
+    shown = await client.get("/admin/campaigns/c-2026")
+    assert "<dd>常住人口与零售额 (零售额占 30%)</dd>" in shown.text
     edit = await client.get("/admin/campaigns/c-2026/edit")
     assert '<option value="population_and_sales" selected>' in edit.text and 'value="0.3"' in edit.text
     await client.patch(  # a setting declared through the API stays when the form is saved
