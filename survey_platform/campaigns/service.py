@@ -23,10 +23,24 @@ def _loads(value: object) -> list:  # type: ignore[type-arg]
 
 
 def _method(value: object) -> CampaignMethod:
-    """The stored method settings (settings this version does not declare, if any, are left out)."""
-    declared = json.loads(value) if isinstance(value, str) else dict(value or {})  # type: ignore[call-overload]
-    fields = set(CampaignMethod.__struct_fields__)
-    return msgspec.convert({k: v for k, v in declared.items() if k in fields}, CampaignMethod)
+    """The declared settings a campaign shows. Publishing reads the stored settings itself, strictly
+    (``publishing.inputs.campaign_method``): a setting this shape lacks, or a value it cannot read (written by hand
+    into the database), is left out here rather than breaking every page that lists campaigns."""
+    try:
+        declared = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return CampaignMethod()
+    if not isinstance(declared, dict):
+        return CampaignMethod()
+    valid = {}
+    for name in CampaignMethod.__struct_fields__:
+        if name in declared:
+            try:
+                msgspec.convert({name: declared[name]}, CampaignMethod)
+            except msgspec.ValidationError:
+                continue
+            valid[name] = declared[name]
+    return msgspec.convert(valid, CampaignMethod)
 
 
 def _campaign(row: dict[str, object]) -> Campaign:
@@ -176,6 +190,11 @@ async def update_campaign(code: str, change: CampaignChange, actor: Principal | 
         "ends_on": change.ends_on or current.ends_on,
         "method": change.method if change.method is not None else current.method,
     }
+    declared = (
+        {CampaignTable.method: msgspec.json.encode(change.method).decode()}
+        if change.method is not None
+        else {}
+    )
     await _check_scope(**merged)  # type: ignore[arg-type]
     await (
         CampaignTable.update(
@@ -187,7 +206,7 @@ async def update_campaign(code: str, change: CampaignChange, actor: Principal | 
                 CampaignTable.starts_on: merged["starts_on"],
                 CampaignTable.ends_on: merged["ends_on"],
                 CampaignTable.min_sample_per_city: change.min_sample_per_city or current.min_sample_per_city,
-                CampaignTable.method: msgspec.json.encode(merged["method"]).decode(),
+                **declared,  # replaced as a whole when the change declares it, else left as stored
                 CampaignTable.updated_at: datetime.datetime.now(datetime.UTC),
             }
         )

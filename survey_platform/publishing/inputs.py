@@ -35,6 +35,7 @@ from survey_platform.publishing.model import (
     SurveyInputs,
 )
 from survey_platform.responses.reviews import latest_decisions
+from survey_platform.storage.errors import InvalidInput
 from survey_platform.storage.tables import (
     Audit,
     AuditReview,
@@ -56,12 +57,33 @@ def _loads(value: object) -> Any:
     return value
 
 
-def method_settings(campaign: Campaign, seed: int) -> MethodSettings:
+def method_settings(campaign: Campaign, declared: dict[str, Any], seed: int) -> MethodSettings:
     """The campaign's method: its declared settings over the defaults, its minimum sample, this release's seed."""
-    declared = msgspec.to_builtins(campaign.method)
-    return msgspec.convert(
-        {**declared, "seed": seed, "min_sample_per_city": campaign.min_sample_per_city}, MethodSettings
+    try:
+        return msgspec.convert(
+            {**declared, "seed": seed, "min_sample_per_city": campaign.min_sample_per_city}, MethodSettings
+        )
+    except msgspec.ValidationError as error:
+        raise InvalidInput(
+            f"活动的方法设置无效 / the campaign's method settings are invalid: {error}"
+        ) from None
+
+
+async def campaign_method(campaign_id: int) -> dict[str, Any]:
+    """The campaign's method settings as stored: the API and the forms write only ``CampaignMethod``'s fields, but
+    any ``MethodSettings`` field declared there is used, and a value that is not valid stops the release."""
+    row = (
+        await CampaignTable.select(CampaignTable.method).where(CampaignTable.id == campaign_id).first().run()
     )
+    try:
+        declared = _loads(row["method"]) if row else {}
+    except ValueError:
+        declared = None
+    if not isinstance(declared, dict):
+        raise InvalidInput(
+            "活动的方法设置不是 JSON 对象 / the campaign's method settings are not a JSON object"
+        )
+    return declared
 
 
 async def _cities(codes: list[str]) -> list[CityInput]:
@@ -333,7 +355,7 @@ async def release_inputs(
             questionnaire_id=version["questionnaire_id"],
             questionnaire_version=version["version"],
             questionnaire_hash=version["content_hash"],
-            method=method_settings(campaign, seed),
+            method=method_settings(campaign, await campaign_method(campaign.id), seed),
             cities=await _cities(codes),
             previous=await previous_release(campaign) if campaign.kind == "survey" else None,
         )

@@ -403,22 +403,31 @@ class PostgresResponseStore:
     async def _insert_or_skip(
         self, connection: Any, rows: Sequence[ResponseRow], campaigns: list[int]
     ) -> list[WriteOutcome]:
-        """One statement; a row it did not store was stored before (a replay or a conflict) or, if not, its
-        campaign was not open."""
-        to_insert, outcomes = plan_batch(rows, {})  # duplicates inside the batch
-        if not to_insert:
-            return outcomes
-        batch = _PG_JSON.encode([_pg_record(row) for row in to_insert]).decode()
-        inserted = {
-            record["uuid"]
-            for record in await connection.fetch(self.INSERT, batch, campaigns, SUBMITTING_STATUS)
-        }
-        skipped = [row for row in to_insert if row.uuid not in inserted]
-        if not skipped:
-            return outcomes
-        stored = await self._lookup(connection, [row.uuid for row in skipped])
-        closed = {row.campaign_id for row in skipped if row.uuid not in stored}
-        return plan_batch(rows, stored, set(campaigns) - closed)[1]
+        """The one-statement write. A row it did not store was stored before (a replay or a conflict) or else its
+        campaign was not open; the batch is then planned again with what was learnt, and any row that becomes new
+        (a UUID whose first row in the batch belonged to a closed campaign) is sent in one more statement."""
+        inserted: set[uuid.UUID] = set()
+        stored: dict[uuid.UUID, StoredSummary] = {}
+        closed: set[int] = set()
+        open_campaigns: set[int] | None = None  # not known until a row is refused
+        while (
+            True
+        ):  # each pass stores, finds stored or finds closed at least one row: at most len(rows) passes
+            to_insert, outcomes = plan_batch(rows, stored, open_campaigns)
+            pending = [row for row in to_insert if row.uuid not in inserted]
+            if not pending:
+                return outcomes
+            batch = _PG_JSON.encode([_pg_record(row) for row in pending]).decode()
+            new = {
+                record["uuid"]
+                for record in await connection.fetch(self.INSERT, batch, campaigns, SUBMITTING_STATUS)
+            }
+            inserted |= new
+            skipped = [row for row in pending if row.uuid not in new]
+            if skipped:
+                stored |= await self._lookup(connection, [row.uuid for row in skipped])
+                closed |= {row.campaign_id for row in skipped if row.uuid not in stored}
+                open_campaigns = set(campaigns) - closed
 
 
 @dataclasses.dataclass(slots=True)

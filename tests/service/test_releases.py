@@ -303,6 +303,8 @@ async def test_a_campaign_declares_its_method_and_the_release_uses_it(
         "/api/v1/campaigns/city-2027", json={"method": {"driver_outcome": None}}, headers=admin
     )
     assert edited.json()["method"] == {"driver_outcome": None}, edited.text  # replaced as a whole
+    renamed = await client.patch("/api/v1/campaigns/city-2027", json={"name": "2027 年"}, headers=admin)
+    assert renamed.json()["method"] == {"driver_outcome": None}  # a change without it leaves it as it was
     published = "city-satisfaction-2025"
     assert (await client.get(f"/api/v1/campaigns/{published}", headers=admin)).json()["method"] == {}
     late = await client.patch(f"/api/v1/campaigns/{published}", json={"method": mixed}, headers=admin)
@@ -328,6 +330,25 @@ async def test_a_campaign_declares_its_method_and_the_release_uses_it(
     methodology = await client.get(f"/releases/{new}/methodology")
     assert "社会消费品零售总额混合加权（零售额占 30%）" in methodology.text, methodology.text[:500]
     assert _cli(real_settings, "release", "verify", new).returncode == 0
+
+    for stored, words in (
+        ('{"city_weighting": "gdp"}', "method settings are invalid"),
+        ("[1]", "JSON object"),
+    ):
+
+        async def by_hand(text: str = stored) -> None:  # an operator's edit of the database
+            await (
+                CampaignTable.update({CampaignTable.method: text})
+                .where(CampaignTable.code == published)
+                .run()
+            )
+
+        await in_app(client, by_hand)
+        listed = await client.get("/api/v1/campaigns", headers=admin)
+        assert listed.status_code == 200  # shown without the unreadable settings
+        assert next(c for c in listed.json() if c["code"] == published)["method"] == {}
+        refused = await client.post(f"/api/v1/campaigns/{published}/releases", json={}, headers=admin)
+        assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
 
 
 async def test_campaign_create_takes_method_settings_on_the_command_line(

@@ -133,6 +133,36 @@ async def test_writer_classifies_resends_conflicts_and_closed_campaigns(
         assert refused == ([0, 1] if via == "copy" else [0, 0])
 
 
+@pytest.mark.parametrize("via", ["copy", "insert"])
+async def test_a_uuid_refused_for_a_closed_campaign_is_stored_by_its_next_row_of_an_open_one(
+    settings: Settings, backend: str, via: str
+) -> None:
+    """One batch holds the same UUID twice, first for a closed campaign, then for an open one: the first row is
+    refused and the second stored (the batch's first plan sent only the first)."""
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await open_campaign(client, "closed-2026")
+        await open_campaign(client)
+
+        async def scenario() -> tuple[list[str], list[str]]:
+            writer: GroupCommitWriter = app_writer(client)
+            if backend == "postgres":
+                writer.store.copy_from_rows = 1 if via == "copy" else 10_000  # type: ignore[attr-defined]
+            await Campaign.update({Campaign.status: "closed"}).where(Campaign.code == "closed-2026")
+            closed = (
+                await Campaign.select(Campaign.id, Campaign.questionnaire)
+                .where(Campaign.code == "closed-2026")
+                .first()
+            )
+            late = _row(closed)  # type: ignore[arg-type]
+            moved = _row(await _campaign(), uuid=late.uuid)  # the same UUID, for the open campaign
+            outcomes = await writer.write([late, moved])
+            stored = await SurveyResponse.select(SurveyResponse.campaign.code).run()
+            return [o.kind for o in outcomes], [row["campaign.code"] for row in stored]
+
+        kinds, stored = await in_app(client, scenario)
+    assert kinds == ["closed", "created"] and stored == ["mini-2026"]
+
+
 async def test_a_large_group_is_written_whole_across_insert_chunks(settings: Settings) -> None:
     """More rows than one multi-row INSERT holds (SQLite: 250 per statement), each row's own values kept (paradata
     too: through COPY and, for the second batch that holds stored UUIDs, through PostgreSQL's insert-or-skip)."""
