@@ -316,21 +316,21 @@ def _pg_copy_record(row: ResponseRow) -> list[object]:
     return _column_values(row, _aware)
 
 
+CLOSED_SQLSTATE = "SV409"
+"""Raised by PostgreSQL's trigger ``response_campaign_open`` (migration 2026-11-28T11:00) when a statement inserts
+responses of a campaign that is not open; the statement is undone."""
+
+
 class PostgresResponseStore:
     """Writes through the engine's asyncpg pool, so that a row is stored only while its campaign is open at commit.
 
-    - A small batch (fewer than ``copy_from_rows`` rows: the group commits of single POSTs) is one statement, an
-      ``INSERT … SELECT`` from a JSON recordset whose rows are kept only if a sub-select finds their campaign
-      open and takes a share lock on it (``FOR SHARE``), with ``ON CONFLICT (uuid) DO NOTHING``: one round trip,
-      its own transaction.
-    - A large batch (the field app's batches) is a binary ``COPY``, which costs PostgreSQL about half the CPU per
-      row (``benchmarks/pg_insert.py``), in a transaction that first takes the share lock on its campaigns' rows
-      (``SELECT … FOR SHARE``). A COPY cannot skip stored rows: when a UUID of the batch is already stored (a
-      re-send, or another process storing the same response) it fails whole, its transaction is undone and the
-      batch is written by the statement above.
-
-    Either way a concurrent close (an UPDATE of the campaign row) waits until the batch commits, and a batch that
-    starts after a close sees it (``benchmarks/README.md``: the cost of this check on single POSTs).
+    Each group is first one binary ``COPY`` (one round trip, its own transaction; it costs PostgreSQL about half the
+    CPU per row of an ``INSERT … SELECT``, ``benchmarks/pg_insert.py``). The table's statement trigger takes a share
+    lock on the new rows' campaigns, so a close in flight (an UPDATE of the campaign row) is waited for, and refuses
+    the whole statement if any of them is not open. A COPY cannot skip rows either: when a UUID of the group is already
+    stored (a re-send, or another process storing the same response) it fails whole on the unique constraint.
+    Either refusal leaves nothing written, and the group goes in again through the insert-or-skip below, which
+    classifies every row (created, replayed, conflict, closed).
     """
 
     INSERT = (
@@ -341,18 +341,16 @@ class PostgresResponseStore:
         "(SELECT id FROM campaign WHERE id = ANY($2::int[]) AND status = $3 FOR SHARE) "
         "ON CONFLICT (uuid) DO NOTHING RETURNING uuid"
     )
-    """One JSON parameter for the whole batch: msgspec encodes it in C and PostgreSQL parses it, instead of this
-    process building sixteen typed arrays for asyncpg to bind."""
+    """The insert-or-skip: one statement that keeps only rows whose campaign a locking sub-select finds open, and one
+    JSON parameter for the whole group (msgspec encodes it in C and PostgreSQL parses it, instead of this process
+    building sixteen typed arrays for asyncpg to bind)."""
 
-    LOCK_CAMPAIGNS = "SELECT id, status FROM campaign WHERE id = ANY($1::int[]) FOR SHARE"
-    COPY_FROM_ROWS = 64
-    """Batches of this many rows or more are COPYed: below it the three more round trips of a COPY in a locked
-    transaction cost more than the rows save (``benchmarks/service_load.py``)."""
-
-    def __init__(self, pool_owner: object, copy_from_rows: int = COPY_FROM_ROWS) -> None:
+    def __init__(self, pool_owner: object, copy_first: bool = True) -> None:
         self._engine = pool_owner
-        self.copy_from_rows = copy_from_rows
-        self.copies_refused = 0  # batches that held an already stored UUID (written by the insert-or-skip)
+        self.copy_first = copy_first  # tests turn it off to drive the insert-or-skip alone
+        self.copies_refused = (
+            0  # COPYs refused (a stored UUID or a closed campaign), written by the insert-or-skip
+        )
 
     async def open(self) -> None:
         return None
@@ -367,38 +365,24 @@ class PostgresResponseStore:
         return {summary.uuid: summary for summary in map(_summary_from_row, records)}
 
     async def write(self, rows: Sequence[ResponseRow]) -> list[WriteOutcome]:
-        """Store the batch's new rows of open campaigns; classify every row (created, replayed, conflict, closed)."""
+        """Store the group's new rows of open campaigns; classify every row (created, replayed, conflict, closed)."""
         campaigns = sorted({row.campaign_id for row in rows})
         async with self._engine.pool.acquire() as connection:  # type: ignore[attr-defined]
-            if len(rows) >= self.copy_from_rows:
-                outcomes = await self._copy(connection, rows, campaigns)
-                if outcomes is not None:
+            if self.copy_first:
+                to_insert, outcomes = plan_batch(rows, {})  # duplicates inside the group
+                try:
+                    if to_insert:
+                        await connection.copy_records_to_table(
+                            "response", records=[_pg_copy_record(row) for row in to_insert], columns=COLUMNS
+                        )
                     return outcomes
+                except asyncpg.UniqueViolationError:
+                    self.copies_refused += 1
+                except asyncpg.PostgresError as error:
+                    if error.sqlstate != CLOSED_SQLSTATE:
+                        raise
+                    self.copies_refused += 1
             return await self._insert_or_skip(connection, rows, campaigns)
-
-    async def _copy(
-        self, connection: Any, rows: Sequence[ResponseRow], campaigns: list[int]
-    ) -> list[WriteOutcome] | None:
-        """COPY the new rows of open campaigns under the campaigns' share lock; None (nothing written) when a UUID
-        of the batch is already stored."""
-        try:
-            async with connection.transaction():
-                open_campaigns = {
-                    record["id"]
-                    for record in await connection.fetch(self.LOCK_CAMPAIGNS, campaigns)
-                    if record["status"] == SUBMITTING_STATUS
-                }
-                closed = [row.uuid for row in rows if row.campaign_id not in open_campaigns]
-                stored = await self._lookup(connection, closed) if closed else {}  # re-sends stay replays
-                to_insert, outcomes = plan_batch(rows, stored, open_campaigns)
-                if to_insert:
-                    await connection.copy_records_to_table(
-                        "response", records=[_pg_copy_record(row) for row in to_insert], columns=COLUMNS
-                    )
-                return outcomes
-        except asyncpg.UniqueViolationError:
-            self.copies_refused += 1  # the transaction is undone: nothing of the batch was written
-            return None
 
     async def _insert_or_skip(
         self, connection: Any, rows: Sequence[ResponseRow], campaigns: list[int]

@@ -71,11 +71,11 @@ async def test_a_write_that_waits_for_a_close_is_refused_when_the_close_commits(
     (the campaign row's lock) and, once the close commits, stores nothing. (SQLite has one path.)"""
     await open_campaign(client)
 
-    async def scenario() -> tuple[list[str], bool, int]:
+    async def scenario() -> tuple[list[str], bool, int, int]:
         campaign = await Campaign.select(Campaign.id).where(Campaign.code == "mini-2026").first()
         store = client.app.state.writer.store
         if backend == "postgres":
-            store.copy_from_rows = 1 if via == "copy" else 10_000
+            store.copy_first = via == "copy"
             closer: Any = await asyncpg.connect(settings.database_url)
             await closer.execute("BEGIN")
             await closer.execute("UPDATE campaign SET status = 'closed' WHERE code = 'mini-2026'")
@@ -93,11 +93,18 @@ async def test_a_write_that_waits_for_a_close_is_refused_when_the_close_commits(
             closer.execute("COMMIT")
             closer.close()
         outcomes = await asyncio.wait_for(write, 30)
-        return [o.kind for o in outcomes], waited, await SurveyResponse.count()
+        return (
+            [o.kind for o in outcomes],
+            waited,
+            await SurveyResponse.count(),
+            getattr(store, "copies_refused", 0),
+        )
 
-    kinds, waited, stored = await in_app(client, scenario)
+    kinds, waited, stored, refused = await in_app(client, scenario)
     assert waited  # the write could not commit before the close did
     assert kinds == ["closed", "closed"] and stored == 0
+    if backend == "postgres" and via == "copy":
+        assert refused == 1  # the table's trigger waited for the close, then refused the COPY
 
 
 def _row(campaign: int) -> ResponseRow:

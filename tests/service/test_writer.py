@@ -98,15 +98,15 @@ async def test_writer_commits_at_once_unless_a_write_is_announced(settings: Sett
 async def test_writer_classifies_resends_conflicts_and_closed_campaigns(
     settings: Settings, backend: str, via: str
 ) -> None:
-    """PostgreSQL writes a large batch by COPY and a small one by a single insert-or-skip (``via`` moves the
-    threshold so that both paths see every case); SQLite has one path."""
+    """PostgreSQL tries a COPY first and falls back to the insert-or-skip (``via="insert"`` drives the latter
+    alone, so that both paths see every case); SQLite has one path."""
     async with AsyncTestClient(app=create_app(settings)) as client:
         await open_campaign(client)
 
         async def scenario() -> tuple[list[list[str]], list[int], int]:
             writer: GroupCommitWriter = app_writer(client)
             if backend == "postgres":
-                writer.store.copy_from_rows = 1 if via == "copy" else 10_000  # type: ignore[attr-defined]
+                writer.store.copy_first = via == "copy"  # type: ignore[attr-defined]
             refused = []  # PostgreSQL: COPYs refused for holding a stored UUID, after each write
             campaign = await _campaign()
             original = _row(campaign)
@@ -146,7 +146,7 @@ async def test_a_uuid_refused_for_a_closed_campaign_is_stored_by_its_next_row_of
         async def scenario() -> tuple[list[str], list[str]]:
             writer: GroupCommitWriter = app_writer(client)
             if backend == "postgres":
-                writer.store.copy_from_rows = 1 if via == "copy" else 10_000  # type: ignore[attr-defined]
+                writer.store.copy_first = via == "copy"  # type: ignore[attr-defined]
             await Campaign.update({Campaign.status: "closed"}).where(Campaign.code == "closed-2026")
             closed = (
                 await Campaign.select(Campaign.id, Campaign.questionnaire)
