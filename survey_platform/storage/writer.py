@@ -348,9 +348,8 @@ class PostgresResponseStore:
     def __init__(self, pool_owner: object, copy_first: bool = True) -> None:
         self._engine = pool_owner
         self.copy_first = copy_first  # tests turn it off to drive the insert-or-skip alone
-        self.copies_refused = (
-            0  # COPYs refused (a stored UUID or a closed campaign), written by the insert-or-skip
-        )
+        # COPYs refused (a stored UUID or a closed campaign), their groups written by the insert-or-skip
+        self.copies_refused = 0
 
     async def open(self) -> None:
         return None
