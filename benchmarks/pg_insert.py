@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from service_load import PYTHON, QUESTIONNAIRE, valid_answers
 
+from survey_platform.campaigns.lifecycle import SUBMITTING_STATUS
 from survey_platform.storage.writer import (
     COLUMNS,
     PostgresResponseStore,
@@ -94,7 +95,7 @@ async def measure(database_url: str, rounds: int) -> dict[str, dict[str, float]]
 
         async def insert_or_skip(rows: list[ResponseRow]) -> None:
             body = _JSON.encode([_pg_record(row) for row in rows]).decode()
-            await connection.fetch(PostgresResponseStore.INSERT, body)
+            await connection.fetch(PostgresResponseStore.INSERT, body, [campaign], SUBMITTING_STATUS)
 
         strategies: dict[str, Callable[[list[ResponseRow]], Awaitable[None]]] = {
             "copy": copy,

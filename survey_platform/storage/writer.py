@@ -352,7 +352,16 @@ class PostgresResponseStore:
         self.copies_refused = 0
 
     async def open(self) -> None:
-        return None
+        """COPY first only where the table's trigger checks the campaigns (a database without it, or with it
+        disabled, is written through the insert-or-skip alone)."""
+        async with self._engine.pool.acquire() as connection:  # type: ignore[attr-defined]
+            checked = await connection.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'response_campaign_open' "
+                "AND tgrelid = 'response'::regclass AND tgenabled <> 'D')"
+            )
+        if not checked and self.copy_first:
+            logger.warning("the trigger response_campaign_open is missing or disabled: COPY is not used")
+            self.copy_first = False
 
     async def close(self) -> None:
         return None

@@ -197,3 +197,34 @@ async def test_an_admin_cannot_add_an_audit_after_close_either(
     assert (
         await client.post("/api/v1/campaigns/qr-2026/audits", json=body, headers=admin)
     ).status_code == 409
+
+
+async def test_postgresql_without_its_trigger_writes_through_the_checked_insert(
+    client: AsyncTestClient[Litestar], settings: Settings, backend: str
+) -> None:
+    """COPY is checked by the table's trigger only: a database where it is disabled must not lose the check."""
+    if backend != "postgres":
+        pytest.skip("the trigger and COPY are PostgreSQL's; SQLite checks inside its write transaction")
+    await open_campaign(client)
+
+    async def scenario() -> tuple[bool, bool, list[str], int]:
+        store = client.app.state.writer.store
+        campaign = await Campaign.select(Campaign.id).where(Campaign.code == "mini-2026").first()
+        admin: Any = await asyncpg.connect(settings.database_url)
+        try:
+            await admin.execute("ALTER TABLE response DISABLE TRIGGER response_campaign_open")
+            await store.open()
+            without = store.copy_first
+            await Campaign.update({Campaign.status: "closed"}).where(Campaign.code == "mini-2026")
+            outcomes = await store.write([_row(campaign["id"])])
+            await admin.execute("ALTER TABLE response ENABLE TRIGGER response_campaign_open")
+            store.copy_first = True
+            await store.open()
+            return without, store.copy_first, [o.kind for o in outcomes], await SurveyResponse.count()
+        finally:
+            await admin.execute("ALTER TABLE response ENABLE TRIGGER response_campaign_open")
+            await admin.close()
+
+    without, again, kinds, stored = await in_app(client, scenario)
+    assert (without, again) == (False, True)
+    assert kinds == ["closed"] and stored == 0

@@ -1,10 +1,11 @@
 """PostgreSQL refuses responses of a campaign that is not open, at commit, whatever statement inserts them.
 
-A statement-level trigger reads the statement's new rows (a transition table), takes a share lock on their campaigns'
-rows, so that a close in flight (an UPDATE of the campaign row) is waited for, and then raises SQLSTATE ``SV409``
-if any of those campaigns is not ``open``: the whole statement is undone. The writer's binary ``COPY`` thus needs
-no transaction of its own to be checked (one round trip), and it falls back to its insert-or-skip, which leaves
-out the rows of closed campaigns, when the trigger refuses it (``storage/writer.py``). SQLite checks the status in
+A statement-level trigger reads the statement's new rows (a transition table), takes a share lock on those of their
+campaigns' rows that are open, in id order, so that a close in flight (an UPDATE of the campaign row) is waited for
+and then seen, and raises SQLSTATE ``SV409`` if any of those campaigns is not ``open``: the whole statement is undone.
+A campaign already closed is not locked, so a late row never waits for a publish that holds its row. The writer's
+binary ``COPY`` thus needs no transaction of its own to be checked (one round trip), and it falls back to its
+insert-or-skip, which leaves out the rows of closed campaigns, when the trigger refuses it (``storage/writer.py``). SQLite checks the status in
 the writer's ``BEGIN IMMEDIATE`` transaction instead, so nothing is created there.
 
 'open' is ``campaigns.lifecycle.SUBMITTING_STATUS`` as it was when this migration was written.
@@ -21,7 +22,9 @@ STATEMENTS = (
     """
     CREATE OR REPLACE FUNCTION response_campaign_open() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        PERFORM 1 FROM campaign WHERE id IN (SELECT DISTINCT campaign FROM new_responses) FOR SHARE;
+        PERFORM 1 FROM campaign
+        WHERE id IN (SELECT DISTINCT campaign FROM new_responses) AND status = 'open'
+        ORDER BY id FOR SHARE;
         IF EXISTS (
             SELECT 1 FROM campaign
             WHERE id IN (SELECT DISTINCT campaign FROM new_responses) AND status <> 'open'
