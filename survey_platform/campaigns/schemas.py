@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 
 from scoring.sample_size import DEFAULT_MIN_SAMPLE
 from survey_platform.places.schemas import CityCode
+from survey_platform.publishing.model import CityWeighting, ProblemRule
 
 CampaignCode = Annotated[
     str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,79}$", description="e.g. '2026-city'")
@@ -19,14 +20,14 @@ class CampaignMethod(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=T
     """The release method settings a campaign declares (``publishing.model.MethodSettings`` says what each does);
     one left out takes the platform's default, and every release records the settings it used."""
 
-    city_weighting: Literal["population", "population_and_sales"] | msgspec.UnsetType = msgspec.UNSET
+    city_weighting: CityWeighting | msgspec.UnsetType = msgspec.UNSET
     sales_share: Annotated[float, msgspec.Meta(ge=0, le=1)] | msgspec.UnsetType = msgspec.UNSET
     driver_outcome: (
         Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")] | msgspec.UnsetType | None
     ) = msgspec.UNSET
     suppression_min_n: Annotated[int, msgspec.Meta(ge=1, le=100_000)] | msgspec.UnsetType = msgspec.UNSET
     claim_top_k: Annotated[int, msgspec.Meta(ge=1, le=1000)] | msgspec.UnsetType = msgspec.UNSET
-    problem_rule: Literal["any_fail", "any_critical"] | msgspec.UnsetType = msgspec.UNSET
+    problem_rule: ProblemRule | msgspec.UnsetType = msgspec.UNSET
 
 
 class CampaignIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -12,6 +12,7 @@ from survey_platform.campaigns.lifecycle import TransitionError, is_editable, ne
 from survey_platform.campaigns.questionnaires import QuestionnaireCatalog
 from survey_platform.campaigns.schemas import Campaign, CampaignChange, CampaignIn, CampaignMethod
 from survey_platform.places.service import existing_city_codes, existing_venue_ids
+from survey_platform.publishing.model import driver_outcome_problem
 from survey_platform.storage import audit_log
 from survey_platform.storage.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from survey_platform.storage.tables import Campaign as CampaignTable
@@ -108,7 +109,8 @@ async def _check_scope(
             )
         )
     elif isinstance(method.driver_outcome, str):
-        problem = await _driver_outcome_problem(questionnaire_version, method.driver_outcome)
+        questionnaire = await QuestionnaireCatalog().get(questionnaire_version)
+        problem = driver_outcome_problem(questionnaire, method.driver_outcome)
         if problem:
             problems.append(FieldProblem("$.method.driver_outcome", "unknown", problem))
     known_cities = await existing_city_codes(cities)
@@ -133,18 +135,6 @@ async def _check_scope(
         )
     if problems:
         raise InvalidInput("活动设置无效 / invalid campaign", tuple(problems))
-
-
-async def _driver_outcome_problem(questionnaire_version: int, outcome: str) -> str | None:
-    """Why ``outcome`` cannot be the driver analysis' outcome (a likert question of the questionnaire), or None."""
-    questionnaire = await QuestionnaireCatalog().get(questionnaire_version)
-    try:
-        question = questionnaire.question(outcome)
-    except KeyError:
-        return f"问卷中没有题目 {outcome} / the questionnaire has no question {outcome!r}"
-    if question.type != "likert":
-        return f"题目 {outcome} 不是量表题 / question {outcome!r} is not a likert question"
-    return None
 
 
 def _actor(actor: Principal | None) -> dict[str, object]:

@@ -47,6 +47,8 @@ CAMPAIGN_FIELDS = (
     "ends_on",
     "method",
 )
+#: the release method settings the campaign form shows (the others are declared through the API or the command line)
+METHOD_FIELDS: dict[str, int] = {"city_weighting": 40, "sales_share": 20}  # name → longest value read
 #: the QR codes of a survey campaign, served by the citizen survey's admin routes
 QR_LINKS: tuple[tuple[str, str], ...] = (
     ("admin.qr.svg", "/admin/qr/{code}.svg"),
@@ -82,10 +84,7 @@ def _form_values(form: Any) -> dict[str, Any]:
         "starts_on": text(form, "starts_on", 20),
         "ends_on": text(form, "ends_on", 20),
     }
-    method = {
-        "city_weighting": text(form, "city_weighting", 40),
-        "sales_share": text(form, "sales_share", 20),
-    }
+    method = {name: text(form, name, longest) for name, longest in METHOD_FIELDS.items()}
     values["method"] = {key: value for key, value in method.items() if value}
     return {key: value for key, value in values.items() if value not in ("", None)}
 
@@ -187,7 +186,7 @@ async def edit_campaign(
         "method": {
             key: str(value)
             for key, value in msgspec.to_builtins(campaign.method).items()
-            if key in ("city_weighting", "sales_share")  # what the form shows
+            if key in METHOD_FIELDS
         },
     }
     return await _campaign_form(request, principal, values=values, campaign=campaign)
@@ -212,9 +211,8 @@ async def update_campaign_page(
     change_values = {k: v for k, v in values.items() if k != "code"}
     change_values.setdefault("cities", [])
     change_values.setdefault("venues", [])
-    # the form shows the city weighting; the settings declared elsewhere (API, command line) stay as they are
-    declared = msgspec.to_builtins(campaign.method)
-    declared.pop("sales_share", None)
+    # the form's settings as sent (an emptied one goes back to the default); the others stay as they are
+    declared = {k: v for k, v in msgspec.to_builtins(campaign.method).items() if k not in METHOD_FIELDS}
     change_values["method"] = {**declared, **change_values.get("method", {})}
     data, errors = convert_form(change_values, CampaignChange, _field_messages(language))
     if data is not None:

@@ -73,6 +73,7 @@ from .model import (
     Robustness,
     SurveyInputs,
     TreeNode,
+    driver_outcome_problem,
 )
 from .weighting import WEIGHTING_LABELS, build_design, composition
 
@@ -587,17 +588,11 @@ def _outcome(
     """The driver analysis' outcome on 0–100 with its scale's goalposts (reversed questions turned)."""
     if outcome is None:
         return None
-    try:
-        question = questionnaire.question(outcome)
-    except KeyError:
-        raise ReleaseInputError(
-            f"方法设置 driver_outcome = {outcome!r} 不是问卷中的题目 / method setting driver_outcome = {outcome!r} is "
-            "not a question of the questionnaire"
-        ) from None
-    if question.type != "likert" or question.scale is None:
-        raise ReleaseInputError(
-            f"driver_outcome {outcome!r} 应为量表题 / driver_outcome {outcome!r} must be a likert question"
-        )
+    problem = driver_outcome_problem(questionnaire, outcome)
+    if problem is not None:
+        raise ReleaseInputError(problem)
+    question = questionnaire.question(outcome)
+    assert question.scale is not None  # a likert question (driver_outcome_problem)
     scale = question.scale
     y = (scale_points(questionnaire, answers, outcome) - scale.min) / (scale.max - scale.min) * 100.0
     return 100.0 - y if question.reverse else y

@@ -11,11 +11,14 @@ open-data files read. :class:`Rankings` is the ``GET /api/v1/releases/{release}/
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
 from scoring.ranking import DEFAULT_MIN_SAMPLE
+
+if TYPE_CHECKING:
+    from survey_platform.questionnaire.model import Questionnaire
 
 __all__ = [
     "AuditInput",
@@ -61,6 +64,25 @@ class _Struct(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=T
 # ----------------------------------------------------------------------------------------------- method settings
 
 
+CityWeighting = Literal["population", "population_and_sales"]
+ProblemRule = Literal["any_fail", "any_critical"]
+
+
+def driver_outcome_problem(questionnaire: Questionnaire, outcome: str) -> str | None:
+    """Why ``outcome`` cannot be the key-driver analysis' outcome (it must be a likert question of the
+    questionnaire), or None."""
+    try:
+        question = questionnaire.question(outcome)
+    except KeyError:
+        return (
+            f"方法设置 driver_outcome = {outcome!r} 不是问卷中的题目 / method setting driver_outcome = {outcome!r} is "
+            "not a question of the questionnaire"
+        )
+    if question.type != "likert" or question.scale is None:
+        return f"driver_outcome {outcome!r} 应为量表题 / driver_outcome {outcome!r} must be a likert question"
+    return None
+
+
 class MethodSettings(_Struct, kw_only=True):
     """Every setting that changes a number, recorded in each release (defaults are the platform's method).
 
@@ -86,14 +108,14 @@ class MethodSettings(_Struct, kw_only=True):
     rank_draws: int = 1000
     seed: int = 0
     min_sample_per_city: int = DEFAULT_MIN_SAMPLE
-    city_weighting: Literal["population", "population_and_sales"] = "population"
+    city_weighting: CityWeighting = "population"
     sales_share: float = 0.5
     suppression_min_n: int = 30
     sensitivity_draws: int = 1000
     sensitivity_perturbation: float = 0.25
     driver_outcome: str | None = "q_overall"
     claim_top_k: int = 10
-    problem_rule: Literal["any_fail", "any_critical"] = "any_fail"
+    problem_rule: ProblemRule = "any_fail"
 
 
 # ----------------------------------------------------------------------------------------------- inputs
